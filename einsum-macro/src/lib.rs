@@ -1,0 +1,72 @@
+//! The `einsum!` compiler. See the `lazy-einsum` crate for the user documentation.
+//!
+//! ```text
+//! tokens --parse--> MacroInput --validate--> Checked --distribute--> SumOfProducts
+//!        --plan--> Plan --codegen--> Rust block calling ::lazy_einsum::__private
+//! ```
+
+mod codegen;
+mod cost;
+mod distribute;
+mod ir;
+mod options;
+mod parse;
+mod path;
+mod plan;
+mod subscripts;
+mod validate;
+
+use codegen::OnError;
+use proc_macro::TokenStream;
+
+/// Computes an einsum expression; panics on a runtime size mismatch.
+/// Documented in the `lazy-einsum` crate.
+#[proc_macro]
+pub fn einsum(input: TokenStream) -> TokenStream {
+    compile(input, Output::Code(OnError::Panic))
+}
+
+/// Like `einsum!`, but evaluates to `Result<_, lazy_einsum::EinsumError>`.
+/// Documented in the `lazy-einsum` crate.
+#[proc_macro]
+pub fn try_einsum(input: TokenStream) -> TokenStream {
+    compile(input, Output::Code(OnError::Return))
+}
+
+/// Evaluates to a `&'static str` describing what `einsum!` decides for the same input.
+/// Documented in the `lazy-einsum` crate.
+#[proc_macro]
+pub fn einsum_plan(input: TokenStream) -> TokenStream {
+    compile(input, Output::Description)
+}
+
+enum Output {
+    Code(OnError),
+    Description,
+}
+
+fn compile(input: TokenStream, output: Output) -> TokenStream {
+    let input = match syn::parse::<parse::MacroInput>(input) {
+        Ok(input) => input,
+        Err(error) => return error.to_compile_error().into(),
+    };
+    let checked = match validate::validate(input) {
+        Ok(checked) => checked,
+        Err(errors) => {
+            return errors
+                .iter()
+                .map(syn::Error::to_compile_error)
+                .collect::<proc_macro2::TokenStream>()
+                .into()
+        }
+    };
+    let sop = distribute::distribute(&checked);
+    let plan = plan::plan(&sop, checked.target.as_ref().map(|t| t.kind));
+    match output {
+        Output::Code(on_error) => codegen::generate(&checked, &sop, &plan, on_error).into(),
+        Output::Description => {
+            let text = format!("{plan:#?}");
+            quote::quote!(#text).into()
+        }
+    }
+}
