@@ -1,8 +1,102 @@
-//! Compile-time einsum for [`ndarray`].
+//! Compile-time einsum for [`ndarray`]: the `einsum!` macro parses numpy
+//! subscripts (and sums, differences and scalar multiples of einsums) at
+//! compile time and emits specialized code.
 //!
-//! TODO(docs): filled in below.
+//! ```
+//! use lazy_einsum::einsum;
+//! use lazy_einsum::ndarray::{arr1, arr2};
+//!
+//! let a = arr2(&[[1.0, 2.0], [3.0, 4.0]]);
+//! let b = arr1(&[1.0, -1.0]);
+//!
+//! // numpy form: subscripts, then operands (borrowed, never moved)
+//! let c = einsum!("ij,jk->ik", a, a);
+//! assert_eq!(c, arr2(&[[7.0, 10.0], [15.0, 22.0]]));
+//! let trace: f64 = einsum!("ii", a); // implicit output, rank 0: a plain f64
+//! assert_eq!(trace, 5.0);
+//! let ab = einsum!("ij,j", &a, b.view()); // implicit output `i`
+//! assert_eq!(ab, arr1(&[-1.0, -1.0]));
+//!
+//! // call form: lazy bindings, sums and coefficients, computed without
+//! // materializing the sums
+//! let e = einsum! {
+//!     let c = "i,jk->ijk"(b, a);
+//!     "ijk,ikj->k"(c + c, c)
+//! };
+//! let direct = einsum!("i,jk,i,kj->k", b, a, b, a);
+//! assert_eq!(e, 2.0 * &direct);
+//!
+//! // output targets
+//! let mut out = arr2(&[[1.0, 1.0], [1.0, 1.0]]);
+//! einsum! { out += 2.0 * "ij->ji"(a) };
+//! assert_eq!(out, arr2(&[[3.0, 7.0], [5.0, 9.0]]));
+//! ```
+//!
+//! A size mismatch panics before anything is computed or written, naming the
+//! label, the operands and the sizes; [`try_einsum!`] returns the
+//! [`EinsumError`] instead:
+//!
+//! ```
+//! use lazy_einsum::{try_einsum, EinsumError};
+//! use lazy_einsum::ndarray::Array2;
+//!
+//! let a = Array2::<f64>::zeros((2, 3));
+//! let b = Array2::<f64>::zeros((4, 2));
+//! let err = try_einsum!("ij,jk->ik", a, b).unwrap_err();
+//! assert!(matches!(err, EinsumError::SizeMismatch { .. }));
+//! assert_eq!(
+//!     err.to_string(),
+//!     "einsum!(\"ij,jk->ik\"): label 'j' is 3 in operand 0 (`a`) but 4 in operand 1 (`b`)"
+//! );
+//! ```
+//!
+//! See the README for the full syntax, the options and the performance notes.
 
-pub use einsum_macro::{einsum, einsum_plan, try_einsum};
+/// Computes an einsum expression; evaluates to an owned array (or a scalar
+/// for a rank-0 result), or to `()` when the input assigns to a target.
+///
+/// Forms:
+/// - numpy: `einsum!("ij,jk->ik", a, b)`; operands are any
+///   `ndarray::ArrayBase` (any storage, dimension type and strides),
+///   references to one, or plain scalars for rank-0 operands.
+/// - call: `einsum! { let c = "i,jk->ijk"(b, a); "ijk,ikj->k"(c + c, c) }`,
+///   where the arguments of a call may be sums and differences of lazy
+///   bindings, nested calls and Rust operands, each with an optional scalar
+///   coefficient written first (`2.0 * x`, `alpha * x`, `-x`).
+/// - targets: `einsum! { out = EXPR }`, `out += EXPR`, `out -= EXPR`.
+///
+/// # Panics
+/// If the operands' sizes disagree (see [`try_einsum!`] for the error).
+///
+/// ```
+/// use lazy_einsum::einsum;
+/// let m = lazy_einsum::ndarray::arr2(&[[1, 2], [3, 4]]);
+/// let diagonal = einsum!("ii->i", m);
+/// assert_eq!(diagonal, lazy_einsum::ndarray::arr1(&[1, 4]));
+/// ```
+pub use einsum_macro::einsum;
+
+/// Evaluates to a `&'static str` describing the plan `einsum!` uses for the
+/// same input: the terms after distribution and the steps of each.
+///
+/// ```
+/// let plan = lazy_einsum::einsum_plan!("ij,jk->ik", a, b);
+/// assert!(plan.contains("ij,jk->ik"));
+/// ```
+pub use einsum_macro::einsum_plan;
+
+/// Like [`einsum!`], but evaluates to `Result<_, EinsumError>` instead of
+/// panicking on a size mismatch.
+///
+/// ```
+/// use lazy_einsum::try_einsum;
+/// let v = lazy_einsum::ndarray::arr1(&[1.0, 2.0]);
+/// let w = lazy_einsum::ndarray::arr1(&[1.0, 2.0, 3.0]);
+/// assert!(try_einsum!("i,i", v, w).is_err());
+/// assert_eq!(try_einsum!("i,i", v, v), Ok(5.0));
+/// ```
+pub use einsum_macro::try_einsum;
+
 pub use einsum_runtime::EinsumError;
 pub use ndarray;
 
@@ -10,6 +104,7 @@ pub use ndarray;
 /// whenever the macros change.
 #[doc(hidden)]
 pub mod __private {
+    pub use einsum_runtime::gemm::{gemm, Roles};
     pub use einsum_runtime::kernels::{contract, Write};
     pub use einsum_runtime::operand::{zeros, zeros_dyn, LoopSpace, View, ViewMut};
     pub use einsum_runtime::scalar::{add, from_count, mul, neg, one, zero};

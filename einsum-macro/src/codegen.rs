@@ -6,7 +6,7 @@
 
 use crate::ir::{Coefficient, Label, SumOfProducts};
 use crate::parse::source_text;
-use crate::plan::{Destination, Plan, Source, Step, Write};
+use crate::plan::{Destination, Kernel, Plan, Source, Step, Write};
 use crate::validate::{Checked, Node};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
@@ -85,16 +85,32 @@ pub fn generate(
             )
         }
     };
-    let intermediates = plan.intermediates.iter().enumerate().map(|(k, labels)| {
-        let name = intermediate_ident(k);
-        let shape: Vec<Ident> = labels.iter().map(|&l| size_ident(l)).collect();
-        let alloc = allocation(&shape, &rt);
-        quote!(let mut #name = #alloc;)
+    let steps = plan.steps.iter().enumerate().map(|(k, step)| {
+        let allocate = match step.destination {
+            Destination::Intermediate(id) => {
+                let name = intermediate_ident(id);
+                let shape: Vec<Ident> = plan.intermediates[id]
+                    .labels
+                    .iter()
+                    .map(|&l| size_ident(l))
+                    .collect();
+                let alloc = allocation(&shape, &rt);
+                quote!(let mut #name = #alloc;)
+            }
+            Destination::Result => quote!(),
+        };
+        let call = generate_step(step, plan, &out_view, &rt);
+        let free = plan
+            .intermediates
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| i.last_use == k)
+            .map(|(id, _)| {
+                let name = intermediate_ident(id);
+                quote!(::core::mem::drop(#name);)
+            });
+        quote!(#allocate #call #(#free)*)
     });
-    let steps = plan
-        .steps
-        .iter()
-        .map(|step| generate_step(step, plan, &out_view, &rt));
     let error = quote!(#rt::EinsumError);
     let result = Ident::new("__result", Span::mixed_site());
     let body = quote!(
@@ -103,7 +119,6 @@ pub fn generate(
             #(#views)*
             #(#sizes)*
             #result_setup
-            #(#intermediates)*
             #(#steps)*
             ::core::result::Result::Ok(#finish)
         })();
@@ -168,7 +183,7 @@ fn generate_step(step: &Step, plan: &Plan, out_view: &Ident, rt: &TokenStream) -
             }
             Source::Intermediate(k) => {
                 let name = intermediate_ident(*k);
-                let rank = plan.intermediates[*k].len();
+                let rank = plan.intermediates[*k].labels.len();
                 quote!(#rt::View::<_, #rank>::whole(&#name).in_loops(&#space, [#(#axes),*]))
             }
         }
@@ -178,7 +193,7 @@ fn generate_step(step: &Step, plan: &Plan, out_view: &Ident, rt: &TokenStream) -
         Destination::Result => quote!(#out_view.in_loops(&#space, [#(#dest_axes),*])),
         Destination::Intermediate(k) => {
             let name = intermediate_ident(k);
-            let rank = plan.intermediates[k].len();
+            let rank = plan.intermediates[k].labels.len();
             quote!(#rt::ViewMut::<_, #rank>::whole(&mut #name).in_loops(&#space, [#(#dest_axes),*]))
         }
     };
@@ -187,10 +202,22 @@ fn generate_step(step: &Step, plan: &Plan, out_view: &Ident, rt: &TokenStream) -
         Write::Overwrite => quote!(#rt::Write::Overwrite),
         Write::Accumulate => quote!(#rt::Write::Accumulate),
     };
-    let n_free = step.n_free;
+    let call = match step.kernel {
+        Kernel::Loops { n_free } => {
+            quote!(#rt::contract(#n_free, #destination, [#(#inputs),*], #alpha, #write))
+        }
+        Kernel::Gemm { batch, m, n, k } => {
+            let mut inputs = inputs;
+            let (a, b) = (
+                inputs.next().expect("two inputs"),
+                inputs.next().expect("two inputs"),
+            );
+            quote!(#rt::gemm(#rt::Roles { batch: #batch, m: #m, n: #n, k: #k }, #destination, #a, #b, #alpha, #write))
+        }
+    };
     quote!({
         let #space = #rt::LoopSpace::new([#(#sizes),*]);
-        #rt::contract(#n_free, #destination, [#(#inputs),*], #alpha, #write);
+        #call;
     })
 }
 

@@ -142,9 +142,8 @@ impl Expander<'_> {
                     .zip(labels.iter().copied())
                     .collect();
                 for &c in subscripts.inputs.iter().flatten() {
-                    if !names.contains_key(&c) {
-                        let label = self.fresh(c);
-                        names.insert(c, label);
+                    if let std::collections::hash_map::Entry::Vacant(slot) = names.entry(c) {
+                        slot.insert(self.fresh(c));
                     }
                 }
                 let mut products = vec![Term {

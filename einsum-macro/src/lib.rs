@@ -7,6 +7,7 @@
 
 mod codegen;
 mod cost;
+mod describe;
 mod distribute;
 mod ir;
 mod options;
@@ -61,11 +62,15 @@ fn compile(input: TokenStream, output: Output) -> TokenStream {
         }
     };
     let sop = distribute::distribute(&checked);
-    let plan = plan::plan(&sop, checked.target.as_ref().map(|t| t.kind));
+    let plan = plan::plan(
+        &sop,
+        &checked.options,
+        checked.target.as_ref().map(|t| t.kind),
+    );
     match output {
         Output::Code(on_error) => codegen::generate(&checked, &sop, &plan, on_error).into(),
         Output::Description => {
-            let text = format!("{plan:#?}");
+            let text = describe::describe(&checked, &sop, &plan);
             quote::quote!(#text).into()
         }
     }

@@ -1,8 +1,21 @@
-//! Planning: the sum of products becomes a list of steps, each one call of a
-//! runtime kernel over a loop space.
+//! Planning: each term of the sum of products becomes a sequence of kernel
+//! steps, in the order the path search chose.
+//!
+//! Per term: single-operand steps first (diagonals, and labels that only one
+//! operand carries are summed out), as numpy's optimized einsum does; then the
+//! pairwise steps of the path; the last step writes the result, scaled by the
+//! term's coefficient. Pairwise steps whose labels group into batch / m / n / k
+//! become GEMM calls; their intermediates are laid out `[batch, m, n]` so
+//! that GEMM writes them contiguously. Intermediates with the same content
+//! (the same operands and labels, up to renaming) are computed once and
+//! shared between terms.
 
-use crate::ir::{Coefficient, Label, SumOfProducts};
+use crate::cost::{flop_count, size_of, Monomial, Poly, SizeModel};
+use crate::ir::{Coefficient, Factor, Label, SumOfProducts, Term};
+use crate::options::{Options, SizeExpr};
 use crate::parse::TargetKind;
+use crate::path;
+use std::collections::HashMap;
 
 /// Where a step reads an operand from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,7 +29,7 @@ pub enum Source {
 /// Where a step writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Destination {
-    /// A fresh intermediate (allocated zeroed, written once).
+    /// An intermediate (allocated just before the step).
     Intermediate(usize),
     /// The result (or the output target).
     Result,
@@ -31,15 +44,36 @@ pub enum Write {
     Accumulate,
 }
 
+/// The kernel a step runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kernel {
+    /// The loop kernel; the first `n_free` loops index the destination.
+    Loops {
+        /// How many leading loops index the destination.
+        n_free: usize,
+    },
+    /// GEMM over loops ordered `[batch, m, n, k]`, with these counts.
+    Gemm {
+        /// Loops in both inputs and the destination.
+        batch: usize,
+        /// Loops in the first input and the destination.
+        m: usize,
+        /// Loops in the second input and the destination.
+        n: usize,
+        /// Loops in both inputs, summed.
+        k: usize,
+    },
+}
+
 /// One kernel call: `dest[free] (=|+=) alpha * sum over summed loops of prod inputs`.
 #[derive(Debug, Clone)]
 pub struct Step {
     /// The operands, each with a label per axis.
     pub inputs: Vec<(Source, Vec<Label>)>,
-    /// The loops: the destination's labels first (`n_free` of them), then the summed ones.
+    /// The loops of the step, in the order its kernel wants them.
     pub loops: Vec<Label>,
-    /// How many leading loops index the destination.
-    pub n_free: usize,
+    /// The kernel.
+    pub kernel: Kernel,
     /// Where the value goes.
     pub destination: Destination,
     /// The destination's labels, in axis order.
@@ -48,6 +82,33 @@ pub struct Step {
     pub alpha: Coefficient,
     /// Overwrite or accumulate.
     pub write: Write,
+    /// Operation count, opt_einsum's convention.
+    pub cost: Poly,
+}
+
+/// An intermediate tensor.
+#[derive(Debug, Clone)]
+pub struct Intermediate {
+    /// Its labels, in axis order.
+    pub labels: Vec<Label>,
+    /// The last step that reads it (it is freed after that step).
+    pub last_use: usize,
+    /// How many steps read it (more than one when shared between terms).
+    pub uses: usize,
+}
+
+/// The plan of one term, for the printout.
+#[derive(Debug, Clone)]
+pub struct TermPlan {
+    /// Its steps (indices into [`Plan::steps`]); shared intermediates computed
+    /// by an earlier term are not repeated here.
+    pub steps: Vec<usize>,
+    /// The planned cost, shared steps included.
+    pub cost: Poly,
+    /// The cost of one loop nest over all of the term's labels.
+    pub naive_cost: Poly,
+    /// No path kept every intermediate under `max_intermediate`.
+    pub over_memory_limit: bool,
 }
 
 /// The whole evaluation.
@@ -55,54 +116,410 @@ pub struct Step {
 pub struct Plan {
     /// The steps, in execution order.
     pub steps: Vec<Step>,
-    /// The labels of each intermediate, in axis order.
-    pub intermediates: Vec<Vec<Label>>,
+    /// The intermediates, by id.
+    pub intermediates: Vec<Intermediate>,
+    /// One entry per term of the sum of products.
+    pub terms: Vec<TermPlan>,
+    /// The size model the costs were computed with.
+    pub sizes: SizeModel,
 }
 
 /// Plans `sop` for a result written as `target` says (a fresh result is overwritten).
-pub fn plan(sop: &SumOfProducts, target: Option<TargetKind>) -> Plan {
-    let mut steps = Vec::new();
+pub fn plan(sop: &SumOfProducts, options: &Options, target: Option<TargetKind>) -> Plan {
+    let sizes = size_model(sop, options);
+    let memory_limit = options.max_intermediate.map(|s| Poly::from(monomial(s)));
+    let mut planner = Planner {
+        sop,
+        sizes,
+        memory_limit,
+        steps: Vec::new(),
+        intermediates: Vec::new(),
+        memo: HashMap::new(),
+    };
     let negate = target == Some(TargetKind::Subtract);
     let mut write = match target {
         None | Some(TargetKind::Assign) => Write::Overwrite,
         Some(TargetKind::Add | TargetKind::Subtract) => Write::Accumulate,
     };
+    let mut terms = Vec::new();
     for term in &sop.terms {
-        let mut loops = sop.output.clone();
-        loops.extend(sop.summed_labels(term));
         let mut alpha = term.coefficient.clone();
         if negate {
             alpha.0.iter_mut().for_each(|m| m.count = -m.count);
         }
-        steps.push(Step {
-            inputs: term
-                .factors
-                .iter()
-                .map(|f| (Source::Leaf(f.value), f.labels.clone()))
-                .collect(),
-            n_free: sop.output.len(),
-            loops,
-            destination: Destination::Result,
-            destination_labels: sop.output.clone(),
-            alpha,
-            write,
-        });
+        terms.push(planner.term(term, alpha, write));
         write = Write::Accumulate;
     }
     if write == Write::Overwrite {
         // Every term cancelled: the result is zero.
-        steps.push(Step {
+        planner.steps.push(Step {
             inputs: Vec::new(),
             loops: sop.output.clone(),
-            n_free: sop.output.len(),
+            kernel: Kernel::Loops {
+                n_free: sop.output.len(),
+            },
             destination: Destination::Result,
             destination_labels: sop.output.clone(),
             alpha: Coefficient(Vec::new()),
             write,
+            cost: Poly::from(size_of(&sop.output, &planner.sizes)),
         });
     }
-    Plan {
-        steps,
-        intermediates: Vec::new(),
+    let mut intermediates = planner.intermediates;
+    for (k, step) in planner.steps.iter().enumerate() {
+        for (source, _) in &step.inputs {
+            if let Source::Intermediate(id) = source {
+                intermediates[*id].last_use = k;
+                intermediates[*id].uses += 1;
+            }
+        }
     }
+    Plan {
+        steps: planner.steps,
+        intermediates,
+        terms,
+        sizes: planner.sizes,
+    }
+}
+
+fn monomial(s: SizeExpr) -> Monomial {
+    Monomial::new(s.coefficient, s.degree)
+}
+
+/// Hints name label characters; every label written with that character gets the hint.
+fn size_model(sop: &SumOfProducts, options: &Options) -> SizeModel {
+    let hints = sop.label_chars.iter().enumerate().filter_map(|(l, c)| {
+        let hint = options.sizes.iter().rev().find(|(h, _)| h == c)?;
+        Some((Label(l as u16), monomial(hint.1)))
+    });
+    SizeModel::new(hints)
+}
+
+/// An operand of a term while it is being planned.
+#[derive(Debug, Clone)]
+struct Operand {
+    /// What it is made of: the term's factors it covers.
+    content: Vec<Factor>,
+    /// Its labels, in axis order.
+    labels: Vec<Label>,
+    /// How to compute it.
+    node: Node,
+}
+
+#[derive(Debug, Clone)]
+enum Node {
+    Leaf(usize),
+    /// A single-operand step (diagonal / sum-out) of the operand.
+    Reduce(Box<Operand>),
+    /// A pairwise step.
+    Pair(Box<Operand>, Box<Operand>),
+}
+
+/// Content identity up to renaming: factors sorted, labels numbered with the
+/// operand's own labels first (in axis order), then by first appearance.
+type ContentKey = Vec<(usize, Vec<usize>)>;
+
+struct Planner<'a> {
+    sop: &'a SumOfProducts,
+    sizes: SizeModel,
+    memory_limit: Option<Poly>,
+    steps: Vec<Step>,
+    intermediates: Vec<Intermediate>,
+    memo: HashMap<ContentKey, (usize, Vec<Label>)>,
+}
+
+impl Planner<'_> {
+    fn term(&mut self, term: &Term, alpha: Coefficient, write: Write) -> TermPlan {
+        let output = &self.sop.output;
+        let first_step = self.steps.len();
+        let inputs: Vec<Vec<Label>> = term.factors.iter().map(|f| f.labels.clone()).collect();
+        let naive_cost = path::naive_cost(&inputs, output, &self.sizes);
+        let mut operands: Vec<Operand> = term
+            .factors
+            .iter()
+            .map(|f| Operand {
+                content: vec![f.clone()],
+                labels: f.labels.clone(),
+                node: Node::Leaf(f.value),
+            })
+            .collect();
+        let mut over_memory_limit = false;
+        let mut cost = Poly::zero();
+        let root = if operands.len() == 1 {
+            operands.pop().expect("one operand")
+        } else {
+            for k in 0..operands.len() {
+                let needed = |l: &Label| {
+                    output.contains(l)
+                        || operands
+                            .iter()
+                            .enumerate()
+                            .any(|(j, o)| j != k && o.labels.contains(l))
+                };
+                let mut kept: Vec<Label> = Vec::new();
+                for l in &operands[k].labels {
+                    if needed(l) && !kept.contains(l) {
+                        kept.push(*l);
+                    }
+                }
+                if kept != operands[k].labels {
+                    let inner = operands[k].clone();
+                    operands[k] = Operand {
+                        content: inner.content.clone(),
+                        labels: kept,
+                        node: Node::Reduce(Box::new(inner)),
+                    };
+                }
+            }
+            let labels: Vec<Vec<Label>> = operands.iter().map(|o| o.labels.clone()).collect();
+            let found = match path::search(&labels, output, &self.sizes, self.memory_limit.clone())
+            {
+                Ok(p) => p,
+                Err(exceeded) => {
+                    over_memory_limit = true;
+                    exceeded.path
+                }
+            };
+            let count = found.steps.len();
+            let mut slots: Vec<Option<Operand>> = operands.into_iter().map(Some).collect();
+            for (s, step) in found.steps.into_iter().enumerate() {
+                let x = slots[step.lhs].take().expect("each operand is used once");
+                let y = slots[step.rhs].take().expect("each operand is used once");
+                let labels = if s + 1 == count {
+                    output.clone()
+                } else {
+                    gemm_order(&x.labels, &y.labels, &step.result)
+                };
+                slots.push(Some(Operand {
+                    content: x.content.iter().chain(&y.content).cloned().collect(),
+                    labels,
+                    node: Node::Pair(Box::new(x), Box::new(y)),
+                }));
+            }
+            slots.pop().flatten().expect("the path ends in one operand")
+        };
+        self.emit_final(&root, alpha, write, &mut cost);
+        TermPlan {
+            steps: (first_step..self.steps.len()).collect(),
+            cost,
+            naive_cost,
+            over_memory_limit,
+        }
+    }
+
+    /// Emits the steps computing `root` into the result.
+    fn emit_final(&mut self, root: &Operand, alpha: Coefficient, write: Write, cost: &mut Poly) {
+        let output = self.sop.output.clone();
+        match &root.node {
+            Node::Pair(x, y) => {
+                let (xs, ys) = (self.emit(x, cost), self.emit(y, cost));
+                self.push_pair(
+                    x,
+                    xs,
+                    y,
+                    ys,
+                    Destination::Result,
+                    &output,
+                    alpha,
+                    write,
+                    cost,
+                );
+            }
+            Node::Leaf(_) | Node::Reduce(_) => {
+                let source = self.emit(root, cost);
+                self.push_single(
+                    source,
+                    &root.labels,
+                    Destination::Result,
+                    &output,
+                    alpha,
+                    write,
+                    cost,
+                );
+            }
+        }
+    }
+
+    /// Emits the steps computing `operand` (once per content) and says where it is.
+    fn emit(&mut self, operand: &Operand, cost: &mut Poly) -> Source {
+        if let Node::Leaf(value) = operand.node {
+            return Source::Leaf(value);
+        }
+        let key = content_key(&operand.content, &operand.labels);
+        if let Some((id, _)) = self.memo.get(&key) {
+            // Computed by an earlier term: count its cost there, not here.
+            return Source::Intermediate(*id);
+        }
+        let id = self.intermediates.len();
+        self.intermediates.push(Intermediate {
+            labels: operand.labels.clone(),
+            last_use: 0,
+            uses: 0,
+        });
+        let destination = Destination::Intermediate(id);
+        match &operand.node {
+            Node::Leaf(_) => unreachable!("handled above"),
+            Node::Reduce(inner) => {
+                let source = self.emit(inner, cost);
+                self.push_single(
+                    source,
+                    &inner.labels,
+                    destination,
+                    &operand.labels,
+                    Coefficient::one(),
+                    Write::Overwrite,
+                    cost,
+                );
+            }
+            Node::Pair(x, y) => {
+                let (xs, ys) = (self.emit(x, cost), self.emit(y, cost));
+                self.push_pair(
+                    x,
+                    xs,
+                    y,
+                    ys,
+                    destination,
+                    &operand.labels,
+                    Coefficient::one(),
+                    Write::Overwrite,
+                    cost,
+                );
+            }
+        }
+        self.memo.insert(key, (id, operand.labels.clone()));
+        Source::Intermediate(id)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn push_single(
+        &mut self,
+        source: Source,
+        labels: &[Label],
+        destination: Destination,
+        destination_labels: &[Label],
+        alpha: Coefficient,
+        write: Write,
+        cost: &mut Poly,
+    ) {
+        let mut loops = destination_labels.to_vec();
+        for l in labels {
+            if !loops.contains(l) {
+                loops.push(*l);
+            }
+        }
+        let inner = loops.len() > destination_labels.len();
+        let step_cost = flop_count(&loops, inner, 1, &self.sizes);
+        *cost += &step_cost;
+        self.steps.push(Step {
+            inputs: vec![(source, labels.to_vec())],
+            kernel: Kernel::Loops {
+                n_free: destination_labels.len(),
+            },
+            loops,
+            destination,
+            destination_labels: destination_labels.to_vec(),
+            alpha,
+            write,
+            cost: step_cost,
+        });
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn push_pair(
+        &mut self,
+        x: &Operand,
+        xs: Source,
+        y: &Operand,
+        ys: Source,
+        destination: Destination,
+        destination_labels: &[Label],
+        alpha: Coefficient,
+        write: Write,
+        cost: &mut Poly,
+    ) {
+        let (xl, yl, r) = (&x.labels, &y.labels, destination_labels);
+        let pick = |from: &[Label], f: &dyn Fn(&Label) -> bool| -> Vec<Label> {
+            from.iter().copied().filter(|l| f(l)).collect()
+        };
+        let batch = pick(xl, &|l| yl.contains(l) && r.contains(l));
+        let m = pick(xl, &|l| !yl.contains(l) && r.contains(l));
+        let n = pick(yl, &|l| !xl.contains(l) && r.contains(l));
+        let k = pick(xl, &|l| yl.contains(l) && !r.contains(l));
+        let covered = batch.len() + m.len() + n.len() + k.len();
+        let mut all: Vec<Label> = Vec::new();
+        for l in xl.iter().chain(yl) {
+            if !all.contains(l) {
+                all.push(*l);
+            }
+        }
+        let inner = all.iter().any(|l| !r.contains(l));
+        let step_cost = flop_count(&all, inner, 2, &self.sizes);
+        *cost += &step_cost;
+        let (kernel, loops) =
+            if covered == all.len() && !k.is_empty() && !m.is_empty() && !n.is_empty() {
+                let kernel = Kernel::Gemm {
+                    batch: batch.len(),
+                    m: m.len(),
+                    n: n.len(),
+                    k: k.len(),
+                };
+                (kernel, [batch, m, n, k].concat())
+            } else {
+                let mut loops = r.to_vec();
+                loops.extend(all.iter().filter(|l| !r.contains(l)));
+                (Kernel::Loops { n_free: r.len() }, loops)
+            };
+        self.steps.push(Step {
+            inputs: vec![(xs, xl.clone()), (ys, yl.clone())],
+            loops,
+            kernel,
+            destination,
+            destination_labels: r.to_vec(),
+            alpha,
+            write,
+            cost: step_cost,
+        });
+    }
+}
+
+/// The axis order of a pairwise step's intermediate: batch, then the first
+/// operand's kept labels, then the second's, each in its operand's order, so
+/// GEMM writes it contiguously.
+fn gemm_order(x: &[Label], y: &[Label], kept: &[Label]) -> Vec<Label> {
+    let batch = x.iter().filter(|l| y.contains(l) && kept.contains(l));
+    let m = x.iter().filter(|l| !y.contains(l) && kept.contains(l));
+    let n = y.iter().filter(|l| !x.contains(l) && kept.contains(l));
+    batch.chain(m).chain(n).copied().collect()
+}
+
+fn content_key(content: &[Factor], labels: &[Label]) -> ContentKey {
+    let mut numbering: Vec<Label> = labels.to_vec();
+    let shape = |f: &Factor| -> (usize, Vec<Option<usize>>) {
+        (
+            f.value,
+            f.labels
+                .iter()
+                .map(|l| labels.iter().position(|m| m == l))
+                .collect(),
+        )
+    };
+    let mut sorted: Vec<&Factor> = content.iter().collect();
+    sorted.sort_by_key(|f| shape(f));
+    sorted
+        .iter()
+        .map(|f| {
+            let numbers = f
+                .labels
+                .iter()
+                .map(|l| match numbering.iter().position(|m| m == l) {
+                    Some(p) => p,
+                    None => {
+                        numbering.push(*l);
+                        numbering.len() - 1
+                    }
+                })
+                .collect();
+            (f.value, numbers)
+        })
+        .collect()
 }

@@ -154,7 +154,7 @@ impl Checker {
                 let index = self
                     .binding_names
                     .iter()
-                    .position(|n| *n == name.to_string())
+                    .position(|n| name == n)
                     .expect("the parser only makes bindings of known names");
                 (Node::Binding(index), self.binding_ranks[index])
             }

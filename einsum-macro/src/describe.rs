@@ -1,0 +1,227 @@
+//! The `einsum_plan!` printout: what the macro decided, in the spirit of
+//! numpy's `einsum_path`.
+
+use crate::cost::Poly;
+use crate::ir::{Coefficient, Label, SumOfProducts};
+use crate::plan::{Destination, Kernel, Plan, Source, Step};
+use crate::validate::Checked;
+use std::fmt::Write as _;
+
+/// Renders the plan as text.
+pub fn describe(checked: &Checked, sop: &SumOfProducts, plan: &Plan) -> String {
+    let names = display_names(sop);
+    let value_text = |v: usize| crate::parse::source_text(&checked.values[v]);
+    let mut out = String::new();
+    let calls: Vec<&str> = checked
+        .sites
+        .iter()
+        .map(|s| s.subscripts.as_str())
+        .collect();
+    let _ = writeln!(
+        out,
+        "einsum plan for {}",
+        calls
+            .iter()
+            .map(|c| format!("{c:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let output: String = sop.output.iter().map(|l| names[l.0 as usize]).collect();
+    let _ = writeln!(out, "result: [{output}] (rank {})", sop.output.len());
+    let hinted: Vec<String> = sop
+        .label_chars
+        .iter()
+        .enumerate()
+        .filter(|(l, _)| plan.sizes.size(Label(*l as u16)) != crate::cost::Monomial::N)
+        .map(|(l, _)| format!("{} = {}", names[l], plan.sizes.size(Label(l as u16))))
+        .collect();
+    if hinted.is_empty() {
+        let _ = writeln!(out, "sizes: every label N");
+    } else {
+        let _ = writeln!(out, "sizes: {}; every other label N", hinted.join(", "));
+    }
+    let _ = writeln!(out, "terms after distribution: {}", sop.terms.len());
+    let mut total = Poly::zero();
+    let mut naive_total = Poly::zero();
+    for (t, (term, term_plan)) in sop.terms.iter().zip(&plan.terms).enumerate() {
+        let factors: Vec<String> = term
+            .factors
+            .iter()
+            .map(|f| {
+                format!(
+                    "{}[{}]",
+                    value_text(f.value),
+                    f.labels
+                        .iter()
+                        .map(|l| names[l.0 as usize])
+                        .collect::<String>()
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "term {}: {} {}",
+            t + 1,
+            coefficient_text(&term.coefficient, &value_text),
+            factors.join(" ")
+        );
+        for &s in &term_plan.steps {
+            let _ = writeln!(
+                out,
+                "  {}",
+                step_text(s, &plan.steps[s], &names, &value_text)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "  cost {} (one loop nest: {}), largest intermediate {}{}",
+            term_plan.cost,
+            term_plan.naive_cost,
+            largest_intermediate(plan, &term_plan.steps),
+            if term_plan.over_memory_limit {
+                " (over max_intermediate: no path fits)"
+            } else {
+                ""
+            }
+        );
+        total += &term_plan.cost;
+        naive_total += &term_plan.naive_cost;
+    }
+    let shared: Vec<String> = plan
+        .intermediates
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| i.uses > 1)
+        .map(|(id, i)| format!("#{id} (read by {} steps)", i.uses))
+        .collect();
+    let _ = writeln!(
+        out,
+        "shared intermediates: {}",
+        if shared.is_empty() {
+            "none".to_string()
+        } else {
+            shared.join(", ")
+        }
+    );
+    let _ = write!(
+        out,
+        "total cost {total}, one loop nest per term {naive_total}: {}",
+        speedup(&naive_total, &total)
+    );
+    out
+}
+
+fn step_text(
+    index: usize,
+    step: &Step,
+    names: &[char],
+    value_text: &dyn Fn(usize) -> String,
+) -> String {
+    let labels = |ls: &[Label]| ls.iter().map(|l| names[l.0 as usize]).collect::<String>();
+    let subscripts = format!(
+        "{}->{}",
+        step.inputs
+            .iter()
+            .map(|(_, ls)| labels(ls))
+            .collect::<Vec<_>>()
+            .join(","),
+        labels(&step.destination_labels)
+    );
+    let sources: Vec<String> = step
+        .inputs
+        .iter()
+        .map(|(s, _)| match s {
+            Source::Leaf(v) => value_text(*v),
+            Source::Intermediate(id) => format!("#{id}"),
+        })
+        .collect();
+    let destination = match step.destination {
+        Destination::Result => "result".to_string(),
+        Destination::Intermediate(id) => format!("#{id}"),
+    };
+    let kernel = match step.kernel {
+        Kernel::Gemm { .. } => "GEMM",
+        Kernel::Loops { n_free } if step.inputs.len() == 1 && n_free == step.loops.len() => "copy",
+        Kernel::Loops { .. } => "loop nest",
+    };
+    format!(
+        "step {}: {subscripts:<16} {} -> {destination:<8} {kernel:<9} cost {}",
+        index + 1,
+        sources.join(", "),
+        step.cost
+    )
+}
+
+fn largest_intermediate(plan: &Plan, steps: &[usize]) -> String {
+    let mut largest: Option<Poly> = None;
+    for &s in steps {
+        if let Destination::Intermediate(id) = plan.steps[s].destination {
+            let size = Poly::from(crate::cost::size_of(
+                &plan.intermediates[id].labels,
+                &plan.sizes,
+            ));
+            if largest.as_ref().is_none_or(|l| size > *l) {
+                largest = Some(size);
+            }
+        }
+    }
+    largest.map_or("none".to_string(), |l| l.to_string())
+}
+
+fn coefficient_text(c: &Coefficient, value_text: &dyn Fn(usize) -> String) -> String {
+    let parts: Vec<String> =
+        c.0.iter()
+            .map(|m| {
+                let mut factors: Vec<String> = Vec::new();
+                if m.count.unsigned_abs() != 1 {
+                    factors.push(m.count.unsigned_abs().to_string());
+                }
+                factors.extend(m.values.iter().map(|&v| value_text(v)));
+                let sign = if m.count < 0 { "-" } else { "+" };
+                if factors.is_empty() {
+                    sign.to_string()
+                } else {
+                    format!("{sign} {} *", factors.join(" * "))
+                }
+            })
+            .collect();
+    if parts.len() == 1 {
+        parts[0].clone()
+    } else {
+        format!("+ ({})", parts.join(" "))
+    }
+}
+
+/// How much cheaper the plan is than one loop nest per term.
+fn speedup(naive: &Poly, planned: &Poly) -> String {
+    if planned.is_zero() {
+        return "nothing to compute".into();
+    }
+    if naive.degree() == planned.degree() {
+        let ratio = naive.terms()[0].coef / planned.terms()[0].coef;
+        format!("{ratio:.1}x fewer operations")
+    } else {
+        format!("degree {} instead of {}", planned.degree(), naive.degree())
+    }
+}
+
+/// A character per label: its own when no other label took it, else a free one.
+fn display_names(sop: &SumOfProducts) -> Vec<char> {
+    let mut taken: Vec<char> = Vec::new();
+    let pool: Vec<char> = ('a'..='z').chain('A'..='Z').collect();
+    sop.label_chars
+        .iter()
+        .map(|&c| {
+            let name = if taken.contains(&c) {
+                pool.iter()
+                    .copied()
+                    .find(|p| !taken.contains(p) && !sop.label_chars.contains(p))
+                    .unwrap_or('?')
+            } else {
+                c
+            };
+            taken.push(name);
+            name
+        })
+        .collect()
+}

@@ -1,0 +1,483 @@
+//! GEMM dispatch: pairwise steps whose loops group into batch / m / n / k
+//! run as (batched) `matrixmultiply` calls with the operands' own strides.
+//!
+//! A step's loops come ordered `[batch.., m.., n.., k..]`: the output uses
+//! batch, m and n; `a` uses batch, m and k; `b` uses batch, k and n. Each of
+//! m, n and k fuses into one GEMM dimension when its loops' strides nest
+//! (`stride[outer] == stride[inner] * size[inner]`) in every operand that
+//! uses it; loops that do not fuse join the batch loops. Element types other
+//! than `f32`, `f64`, `Complex<f32>` and `Complex<f64>`, and products too small
+//! for GEMM to pay, run in the loop kernel instead.
+
+use crate::kernels::{contract, Write};
+use crate::operand::{Strided, StridedMut};
+use ndarray::LinalgScalar;
+use num_complex::Complex;
+use std::any::TypeId;
+
+/// Below this many multiply-adds a GEMM call costs more than it saves
+/// (packing buffers, dispatch); the loop kernel runs instead.
+const MIN_GEMM_WORK: usize = 16 * 16 * 16;
+
+/// The loop counts of each role; the loops are ordered `[batch.., m.., n.., k..]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Roles {
+    /// Loops in the output, `a` and `b`.
+    pub batch: usize,
+    /// Loops in the output and `a`.
+    pub m: usize,
+    /// Loops in the output and `b`.
+    pub n: usize,
+    /// Loops in `a` and `b`, summed.
+    pub k: usize,
+}
+
+/// `out (=|+=) alpha * a * b`, batched over the batch loops.
+///
+/// ```
+/// use einsum_runtime::gemm::{gemm, Roles};
+/// use einsum_runtime::kernels::Write;
+/// use einsum_runtime::operand::{LoopSpace, View, ViewMut};
+/// use einsum_runtime::shape::Site;
+/// const SITE: Site = Site { subscripts: "ij,jk->ik", operands: &["a", "b"] };
+/// let a = ndarray::Array2::<f64>::ones((40, 30));
+/// let b = ndarray::Array2::<f64>::ones((30, 20));
+/// let mut c = ndarray::Array2::<f64>::zeros((40, 20));
+/// let space = LoopSpace::new([40, 20, 30]); // i (m), k (n), j (k)
+/// let (va, vb) = (View::<f64, 2>::new(&a, &SITE, 0).unwrap(), View::<f64, 2>::new(&b, &SITE, 1).unwrap());
+/// let mut out = ViewMut::new(&mut c, [40, 20], &SITE, "c").unwrap();
+/// let roles = Roles { batch: 0, m: 1, n: 1, k: 1 };
+/// gemm(roles, out.in_loops(&space, [0, 1]), va.in_loops(&space, [0, 2]), vb.in_loops(&space, [2, 1]), 2.0, Write::Overwrite);
+/// assert!(c.iter().all(|&x| x == 60.0));
+/// ```
+///
+/// # Panics
+/// If the roles do not cover the loops, or the operands were checked against
+/// different loop spaces.
+pub fn gemm<T: LinalgScalar, const L: usize>(
+    roles: Roles,
+    out: StridedMut<'_, T, L>,
+    a: Strided<'_, T, L>,
+    b: Strided<'_, T, L>,
+    alpha: T,
+    write: Write,
+) {
+    let Roles { batch, m, n, k } = roles;
+    assert_eq!(
+        batch + m + n + k,
+        L,
+        "einsum: GEMM roles do not cover the loops"
+    );
+    assert!(
+        a.sizes == out.sizes && b.sizes == out.sizes,
+        "einsum: step operands checked against different loop spaces"
+    );
+    let sizes = out.sizes;
+    let (m_loops, n_loops, k_loops) =
+        (batch..batch + m, batch + m..batch + m + n, batch + m + n..L);
+    let independent = |strides: &[isize; L], loops: std::ops::Range<usize>| {
+        loops.into_iter().all(|l| strides[l] == 0)
+    };
+    let shaped_like_gemm = independent(&a.strides, n_loops.clone())
+        && independent(&b.strides, m_loops.clone())
+        && independent(&out.strides, k_loops.clone());
+    let work: usize = sizes.iter().product();
+    if !shaped_like_gemm || work < MIN_GEMM_WORK || !is_gemm_type::<T>() {
+        return contract(batch + m + n, out, [a, b], alpha, write);
+    }
+    let mut batch_loops: Vec<usize> = (0..batch).collect();
+    let gm = fuse(
+        &sizes,
+        m_loops,
+        [&out.strides, &a.strides],
+        &mut batch_loops,
+    );
+    let gn = fuse(
+        &sizes,
+        n_loops,
+        [&out.strides, &b.strides],
+        &mut batch_loops,
+    );
+    let gk = fuse(&sizes, k_loops, [&a.strides, &b.strides], &mut batch_loops);
+    if gm.size == 0 || gn.size == 0 || batch_loops.iter().any(|&l| sizes[l] == 0) {
+        return;
+    }
+    if gk.size == 0 {
+        // Nothing to sum: the loop kernel writes the zeros (or adds nothing).
+        return contract(batch + m + n, out, [a, b], alpha, write);
+    }
+    let beta = match write {
+        Write::Overwrite => T::zero(),
+        Write::Accumulate => T::one(),
+    };
+    let call = |a_ptr: *const T, b_ptr: *const T, c_ptr: *mut T| {
+        // SAFETY: every loop of the step is either a batch loop (fixed at an
+        // in-range index by the caller of `call`) or part of a fused m/n/k
+        // dimension whose size and stride cover exactly its loops' index
+        // range; `in_loops` checked all of those against the operands' shapes,
+        // so every element GEMM touches is inside its array. `out` is borrowed
+        // mutably, so it aliases neither input. `is_gemm_type` matched `T`.
+        unsafe {
+            raw_gemm(
+                gm.size,
+                gk.size,
+                gn.size,
+                alpha,
+                a_ptr,
+                gm.strides[1],
+                gk.strides[0],
+                b_ptr,
+                gk.strides[1],
+                gn.strides[1],
+                beta,
+                c_ptr,
+                gm.strides[0],
+                gn.strides[0],
+            )
+        }
+    };
+    let (mut pa, mut pb, mut pc) = (a.ptr, b.ptr, out.ptr);
+    let mut index = vec![0usize; batch_loops.len()];
+    loop {
+        call(pa, pb, pc);
+        // Batch odometer; `wrapping_offset` because a pointer may step past its
+        // array before it is rewound.
+        let mut d = batch_loops.len();
+        loop {
+            if d == 0 {
+                return;
+            }
+            d -= 1;
+            let l = batch_loops[d];
+            index[d] += 1;
+            pa = pa.wrapping_offset(a.strides[l]);
+            pb = pb.wrapping_offset(b.strides[l]);
+            pc = pc.wrapping_offset(out.strides[l]);
+            if index[d] < sizes[l] {
+                break;
+            }
+            let rewind = sizes[l] as isize;
+            index[d] = 0;
+            pa = pa.wrapping_offset(-a.strides[l] * rewind);
+            pb = pb.wrapping_offset(-b.strides[l] * rewind);
+            pc = pc.wrapping_offset(-out.strides[l] * rewind);
+        }
+    }
+}
+
+/// One fused GEMM dimension: its size and its stride in each of the two operands using it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Fused {
+    size: usize,
+    strides: [isize; 2],
+}
+
+/// Fuses `loops` into one dimension for both operands: loops of length 1 drop
+/// out, the others are ordered by the first operand's stride, and the longest
+/// inner run whose strides nest in both operands is fused; the outer loops
+/// that do not nest are appended to `batch`.
+fn fuse<const L: usize>(
+    sizes: &[usize; L],
+    loops: std::ops::Range<usize>,
+    strides: [&[isize; L]; 2],
+    batch: &mut Vec<usize>,
+) -> Fused {
+    let mut live: Vec<usize> = loops.filter(|&l| sizes[l] != 1).collect();
+    live.sort_by_key(|&l| std::cmp::Reverse(strides[0][l].unsigned_abs()));
+    let mut fused = Fused {
+        size: 1,
+        strides: [0, 0],
+    };
+    let mut start = live.len();
+    while start > 0 {
+        let outer = live[start - 1];
+        let nests = |s: &[isize; L]| {
+            start == live.len() || s[outer] == fused_stride(s, &live[start..], sizes)
+        };
+        if !(nests(strides[0]) && nests(strides[1])) {
+            break;
+        }
+        start -= 1;
+    }
+    if let Some(&innermost) = live.last() {
+        if start < live.len() {
+            fused.strides = [strides[0][innermost], strides[1][innermost]];
+        }
+    }
+    fused.size = live[start..].iter().map(|&l| sizes[l]).product();
+    batch.extend_from_slice(&live[..start]);
+    fused
+}
+
+/// The stride one step past the run `loops` (outermost first): `stride * size` of its outermost loop.
+fn fused_stride<const L: usize>(s: &[isize; L], loops: &[usize], sizes: &[usize; L]) -> isize {
+    let outer = loops[0];
+    s[outer] * sizes[outer] as isize
+}
+
+fn is_gemm_type<T: 'static>() -> bool {
+    let t = TypeId::of::<T>();
+    t == TypeId::of::<f32>()
+        || t == TypeId::of::<f64>()
+        || t == TypeId::of::<Complex<f32>>()
+        || t == TypeId::of::<Complex<f64>>()
+}
+
+/// # Safety
+/// `T` must be one of the GEMM types, and the pointers, sizes and strides
+/// must describe in-bounds matrices (`c` not aliasing `a` or `b`).
+#[allow(clippy::too_many_arguments)]
+unsafe fn raw_gemm<T: LinalgScalar>(
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: T,
+    a: *const T,
+    rsa: isize,
+    csa: isize,
+    b: *const T,
+    rsb: isize,
+    csb: isize,
+    beta: T,
+    c: *mut T,
+    rsc: isize,
+    csc: isize,
+) {
+    let t = TypeId::of::<T>();
+    // SAFETY (all arms): `T` is the type named in the arm, so the pointer and
+    // value casts are identities; `Complex<F>` is `repr(C)` `{re, im}`, the
+    // layout of matrixmultiply's `[F; 2]`. Bounds are the caller's contract.
+    unsafe {
+        if t == TypeId::of::<f64>() {
+            matrixmultiply::dgemm(
+                m,
+                k,
+                n,
+                cast(alpha),
+                a.cast(),
+                rsa,
+                csa,
+                b.cast(),
+                rsb,
+                csb,
+                cast(beta),
+                c.cast(),
+                rsc,
+                csc,
+            )
+        } else if t == TypeId::of::<f32>() {
+            matrixmultiply::sgemm(
+                m,
+                k,
+                n,
+                cast(alpha),
+                a.cast(),
+                rsa,
+                csa,
+                b.cast(),
+                rsb,
+                csb,
+                cast(beta),
+                c.cast(),
+                rsc,
+                csc,
+            )
+        } else if t == TypeId::of::<Complex<f64>>() {
+            let (alpha, beta): (Complex<f64>, Complex<f64>) = (cast(alpha), cast(beta));
+            matrixmultiply::zgemm(
+                matrixmultiply::CGemmOption::Standard,
+                matrixmultiply::CGemmOption::Standard,
+                m,
+                k,
+                n,
+                [alpha.re, alpha.im],
+                a.cast(),
+                rsa,
+                csa,
+                b.cast(),
+                rsb,
+                csb,
+                [beta.re, beta.im],
+                c.cast(),
+                rsc,
+                csc,
+            )
+        } else if t == TypeId::of::<Complex<f32>>() {
+            let (alpha, beta): (Complex<f32>, Complex<f32>) = (cast(alpha), cast(beta));
+            matrixmultiply::cgemm(
+                matrixmultiply::CGemmOption::Standard,
+                matrixmultiply::CGemmOption::Standard,
+                m,
+                k,
+                n,
+                [alpha.re, alpha.im],
+                a.cast(),
+                rsa,
+                csa,
+                b.cast(),
+                rsb,
+                csb,
+                [beta.re, beta.im],
+                c.cast(),
+                rsc,
+                csc,
+            )
+        } else {
+            unreachable!("raw_gemm called with a non-GEMM type")
+        }
+    }
+}
+
+/// `value` as `U`, which must be the same type as `T`.
+fn cast<T: 'static + Copy, U: 'static + Copy>(value: T) -> U {
+    *(&value as &dyn std::any::Any)
+        .downcast_ref::<U>()
+        .expect("same type")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::operand::{LoopSpace, View, ViewMut};
+    use crate::shape::Site;
+    use ndarray::{s, Array, Array2, Array3, ShapeBuilder};
+
+    const SITE: Site = Site {
+        subscripts: "test",
+        operands: &["a", "b"],
+    };
+
+    fn filled<D: ndarray::Dimension>(shape: impl ndarray::ShapeBuilder<Dim = D>) -> Array<f64, D> {
+        let mut a = Array::zeros(shape);
+        for (k, x) in a.iter_mut().enumerate() {
+            *x = ((k * 7 + 3) % 13) as f64 - 6.0;
+        }
+        a
+    }
+
+    #[test]
+    fn fusing_nested_and_non_nested_loops() {
+        // Two m loops of a C-order (4, 5) block fuse into 20 with stride 1.
+        let sizes = [4, 5];
+        let c_order = [5isize, 1];
+        let mut batch = Vec::new();
+        let f = fuse(&sizes, 0..2, [&c_order, &c_order], &mut batch);
+        assert_eq!((f.size, f.strides, batch.len()), (20, [1, 1], 0));
+        // Same loops, the second operand transposed: only the inner loop fuses.
+        let f_order = [1isize, 4];
+        let f = fuse(&sizes, 0..2, [&c_order, &f_order], &mut batch);
+        assert_eq!((f.size, batch), (5, vec![0]));
+    }
+
+    #[test]
+    fn batched_matmul_matches_loops_in_every_layout() {
+        // bij,bjk->bik with b = 3, i = 17, j = 19, k = 23, several layouts, NaN padding.
+        for (fa, fb, flip) in [
+            (false, false, false),
+            (true, false, false),
+            (false, true, true),
+            (true, true, true),
+        ] {
+            let a: Array3<f64> = if fa {
+                filled((3, 17, 19).f())
+            } else {
+                filled((3, 17, 19))
+            };
+            let b_owned: Array3<f64> = if fb {
+                filled((3, 19, 23).f())
+            } else {
+                filled((3, 19, 23))
+            };
+            let b = if flip {
+                b_owned.slice(s![.., ..;-1, ..])
+            } else {
+                b_owned.view()
+            };
+            let space = LoopSpace::new([3, 17, 23, 19]);
+            let va = View::<f64, 3>::new(&a, &SITE, 0).unwrap();
+            let vb = View::<f64, 3>::new(&b, &SITE, 1).unwrap();
+            let mut expected = Array3::<f64>::zeros((3, 17, 23));
+            let mut e = ViewMut::new(&mut expected, [3, 17, 23], &SITE, "e").unwrap();
+            contract(
+                3,
+                e.in_loops(&space, [0, 1, 2]),
+                [
+                    va.in_loops(&space, [0, 1, 3]),
+                    vb.in_loops(&space, [0, 3, 2]),
+                ],
+                1.5,
+                Write::Overwrite,
+            );
+
+            let mut padded = Array3::<f64>::from_elem((5, 19, 25), f64::NAN);
+            let mut target = padded.slice_mut(s![1..4, 1..18;1, 1..24]);
+            let mut out = ViewMut::new(&mut target, [3, 17, 23], &SITE, "c").unwrap();
+            let roles = Roles {
+                batch: 1,
+                m: 1,
+                n: 1,
+                k: 1,
+            };
+            gemm(
+                roles,
+                out.in_loops(&space, [0, 1, 2]),
+                va.in_loops(&space, [0, 1, 3]),
+                vb.in_loops(&space, [0, 3, 2]),
+                1.5,
+                Write::Overwrite,
+            );
+            assert_eq!(target, expected);
+            assert_eq!(
+                padded.iter().filter(|x| x.is_nan()).count(),
+                5 * 19 * 25 - 3 * 17 * 23
+            );
+        }
+    }
+
+    #[test]
+    fn accumulate_complex_and_integer_fallback() {
+        let a = Array2::from_shape_fn((20, 20), |(i, j)| Complex::new(i as f64, j as f64));
+        let space = LoopSpace::new([20, 20, 20]);
+        let va = View::<Complex<f64>, 2>::new(&a, &SITE, 0).unwrap();
+        let mut c = Array2::from_elem((20, 20), Complex::new(1.0, 0.0));
+        let mut expected = c.clone();
+        let mut e = ViewMut::new(&mut expected, [20, 20], &SITE, "e").unwrap();
+        contract(
+            2,
+            e.in_loops(&space, [0, 1]),
+            [va.in_loops(&space, [0, 2]), va.in_loops(&space, [2, 1])],
+            Complex::new(0.0, 1.0),
+            Write::Accumulate,
+        );
+        let mut out = ViewMut::new(&mut c, [20, 20], &SITE, "c").unwrap();
+        let roles = Roles {
+            batch: 0,
+            m: 1,
+            n: 1,
+            k: 1,
+        };
+        gemm(
+            roles,
+            out.in_loops(&space, [0, 1]),
+            va.in_loops(&space, [0, 2]),
+            va.in_loops(&space, [2, 1]),
+            Complex::new(0.0, 1.0),
+            Write::Accumulate,
+        );
+        assert_eq!(c, expected);
+
+        let ints = Array2::from_shape_fn((20, 20), |(i, j)| (i * j) as i64);
+        let vi = View::<i64, 2>::new(&ints, &SITE, 0).unwrap();
+        let mut ci = Array2::<i64>::zeros((20, 20));
+        let mut out = ViewMut::new(&mut ci, [20, 20], &SITE, "c").unwrap();
+        gemm(
+            roles,
+            out.in_loops(&space, [0, 1]),
+            vi.in_loops(&space, [0, 2]),
+            vi.in_loops(&space, [2, 1]),
+            1,
+            Write::Overwrite,
+        );
+        assert_eq!(ci, ints.dot(&ints));
+    }
+}
