@@ -10,7 +10,10 @@ use std::fmt::Write as _;
 /// Renders the plan as text.
 pub fn describe(checked: &Checked, sop: &SumOfProducts, plan: &Plan) -> String {
     let names = display_names(sop);
-    let value_text = |v: usize| crate::parse::source_text(&checked.values[v]);
+    let value_text = |v: usize| match sop.sum_index(v) {
+        Some(k) => format!("#{}", plan.sums[k].intermediate),
+        None => crate::parse::source_text(&checked.values[v]),
+    };
     let mut out = String::new();
     let calls: Vec<&str> = checked
         .sites
@@ -40,52 +43,75 @@ pub fn describe(checked: &Checked, sop: &SumOfProducts, plan: &Plan) -> String {
     } else {
         let _ = writeln!(out, "sizes: {}; every other label N", hinted.join(", "));
     }
-    let _ = writeln!(out, "terms after distribution: {}", sop.terms.len());
     let mut total = Poly::zero();
     let mut naive_total = Poly::zero();
-    for (t, (term, term_plan)) in sop.terms.iter().zip(&plan.terms).enumerate() {
-        let factors: Vec<String> = term
-            .factors
-            .iter()
-            .map(|f| {
-                format!(
-                    "{}[{}]",
-                    value_text(f.value),
-                    f.labels
-                        .iter()
-                        .map(|l| names[l.0 as usize])
-                        .collect::<String>()
-                )
-            })
-            .collect();
-        let _ = writeln!(
-            out,
-            "term {}: {} {}",
-            t + 1,
-            coefficient_text(&term.coefficient, &value_text),
-            factors.join(" ")
-        );
-        for &s in &term_plan.steps {
+    if sop.sums.is_empty() {
+        let _ = writeln!(out, "materialized sums: none");
+    }
+    let mut listing: Vec<(String, &[crate::ir::Term], &[crate::plan::TermPlan])> = Vec::new();
+    for (sum, sum_plan) in sop.sums.iter().zip(&plan.sums) {
+        let labels: String = sum.labels.iter().map(|l| names[l.0 as usize]).collect();
+        listing.push((
+            format!(
+                "materialized sum #{}[{labels}] of {} terms",
+                sum_plan.intermediate,
+                sum.terms.len()
+            ),
+            &sum.terms,
+            &sum_plan.terms,
+        ));
+    }
+    listing.push((
+        format!("terms after distribution: {}", sop.terms.len()),
+        &sop.terms,
+        &plan.terms,
+    ));
+    for (heading, terms, term_plans) in listing {
+        let _ = writeln!(out, "{heading}");
+        for (t, (term, term_plan)) in terms.iter().zip(term_plans).enumerate() {
+            let factors: Vec<String> = term
+                .factors
+                .iter()
+                .map(|f| {
+                    format!(
+                        "{}[{}]",
+                        value_text(f.value),
+                        f.labels
+                            .iter()
+                            .map(|l| names[l.0 as usize])
+                            .collect::<String>()
+                    )
+                })
+                .collect();
             let _ = writeln!(
                 out,
-                "  {}",
-                step_text(s, &plan.steps[s], &names, &value_text)
+                "term {}: {} {}",
+                t + 1,
+                coefficient_text(&term.coefficient, &value_text),
+                factors.join(" ")
             );
-        }
-        let _ = writeln!(
-            out,
-            "  cost {} (one loop nest: {}), largest intermediate {}{}",
-            term_plan.cost,
-            term_plan.naive_cost,
-            largest_intermediate(plan, &term_plan.steps),
-            if term_plan.over_memory_limit {
-                " (over max_intermediate: no path fits)"
-            } else {
-                ""
+            for &s in &term_plan.steps {
+                let _ = writeln!(
+                    out,
+                    "  {}",
+                    step_text(s, &plan.steps[s], &names, &value_text)
+                );
             }
-        );
-        total += &term_plan.cost;
-        naive_total += &term_plan.naive_cost;
+            let _ = writeln!(
+                out,
+                "  cost {} (one loop nest: {}), largest intermediate {}{}",
+                term_plan.cost,
+                term_plan.naive_cost,
+                largest_intermediate(plan, &term_plan.steps),
+                if term_plan.over_memory_limit {
+                    " (over max_intermediate: no path fits)"
+                } else {
+                    ""
+                }
+            );
+            total += &term_plan.cost;
+            naive_total += &term_plan.naive_cost;
+        }
     }
     let shared: Vec<String> = plan
         .intermediates

@@ -6,12 +6,48 @@
 //! argument, products of sums are multiplied out, and identical terms (equal
 //! up to renaming of summed labels) merge their coefficients.
 
-use crate::ir::{Coefficient, Factor, Label, Leaf, Monomial, SumOfProducts, Term};
+use crate::ir::{Coefficient, Factor, Label, Leaf, MaterializedSum, Monomial, SumOfProducts, Term};
 use crate::validate::{Checked, Node};
 use std::collections::HashMap;
 
-/// Multiplies out `checked` into a sum of products.
-pub fn distribute(checked: &Checked) -> SumOfProducts {
+/// A call argument by place: (site of the call, argument position).
+pub type ArgumentPlace = (usize, usize);
+
+/// The call arguments that are sums (directly or through a binding): each
+/// may be distributed or materialized.
+pub fn sum_arguments(checked: &Checked) -> Vec<ArgumentPlace> {
+    fn resolve<'a>(node: &'a Node, checked: &'a Checked) -> &'a Node {
+        match node {
+            Node::Binding(b) => resolve(&checked.bindings[*b], checked),
+            other => other,
+        }
+    }
+    fn walk(node: &Node, checked: &Checked, found: &mut Vec<ArgumentPlace>) {
+        match node {
+            Node::Call { site, args, .. } => {
+                for (position, arg) in args.iter().enumerate() {
+                    if matches!(resolve(arg, checked), Node::Combination(terms) if terms.len() > 1)
+                    {
+                        found.push((*site, position));
+                    }
+                    walk(arg, checked, found);
+                }
+            }
+            Node::Combination(terms) => terms.iter().for_each(|t| walk(&t.node, checked, found)),
+            Node::Binding(_) | Node::Operand { .. } => {}
+        }
+    }
+    let mut found = Vec::new();
+    for node in std::iter::once(&checked.body).chain(&checked.bindings) {
+        walk(node, checked, &mut found);
+    }
+    found
+}
+
+/// Multiplies out `checked` into a sum of products; the sum arguments at
+/// `materialize` become materialized sums instead (where their labels are
+/// distinct; a sum read along a diagonal is always distributed).
+pub fn distribute(checked: &Checked, materialize: &[ArgumentPlace]) -> SumOfProducts {
     let keys: Vec<String> = checked
         .values
         .iter()
@@ -22,37 +58,22 @@ pub fn distribute(checked: &Checked) -> SumOfProducts {
         keys: &keys,
         label_chars: Vec::new(),
         leaves: vec![None; checked.values.len()],
+        materialize,
+        sums: Vec::new(),
+        axes: Vec::new(),
     };
     let output_chars = expander.output_chars(&checked.body, checked.rank);
     let output: Vec<Label> = output_chars.iter().map(|&c| expander.fresh(c)).collect();
     let expanded = expander.expand(&checked.body, &output);
-    let key = |v: usize| keys[v].clone();
-    let mut axes = Vec::new();
-    for factor in expanded.iter().flat_map(|t| &t.factors) {
-        for (axis, &label) in factor.labels.iter().enumerate() {
-            if !axes.contains(&(label, factor.value, axis)) {
-                axes.push((label, factor.value, axis));
-            }
-        }
-    }
-    let mut terms: Vec<(Vec<CanonicalFactor>, Term)> = Vec::new();
-    for term in expanded {
-        let canonical = canonical_form(&term, &output);
-        match terms.iter_mut().find(|(c, _)| *c == canonical) {
-            Some((_, existing)) => existing.coefficient.add(&term.coefficient, &key),
-            None => terms.push((canonical, term)),
-        }
-    }
+    let terms = expander.merge(expanded, &output);
     SumOfProducts {
-        terms: terms
-            .into_iter()
-            .map(|(_, t)| t)
-            .filter(|t| !t.coefficient.is_zero())
-            .collect(),
+        terms,
         output,
         label_chars: expander.label_chars,
         leaves: expander.leaves,
-        axes,
+        axes: expander.axes,
+        sums: expander.sums,
+        value_count: checked.values.len(),
     }
 }
 
@@ -61,9 +82,42 @@ struct Expander<'a> {
     keys: &'a [String],
     label_chars: Vec<char>,
     leaves: Vec<Option<Leaf>>,
+    materialize: &'a [ArgumentPlace],
+    sums: Vec<MaterializedSum>,
+    axes: Vec<(Label, usize, usize)>,
 }
 
 impl Expander<'_> {
+    /// Records the labelled axes (before terms merge or cancel: all of them
+    /// bind sizes), then merges identical terms and drops cancelled ones.
+    fn merge(&mut self, expanded: Vec<Term>, output: &[Label]) -> Vec<Term> {
+        for factor in expanded.iter().flat_map(|t| &t.factors) {
+            if factor.value >= self.checked.values.len() {
+                continue;
+            }
+            for (axis, &label) in factor.labels.iter().enumerate() {
+                if !self.axes.contains(&(label, factor.value, axis)) {
+                    self.axes.push((label, factor.value, axis));
+                }
+            }
+        }
+        let keys = self.keys;
+        let key = |v: usize| keys[v].clone();
+        let mut terms: Vec<(Vec<CanonicalFactor>, Term)> = Vec::new();
+        for term in expanded {
+            let canonical = canonical_form(&term, output);
+            match terms.iter_mut().find(|(c, _)| *c == canonical) {
+                Some((_, existing)) => existing.coefficient.add(&term.coefficient, &key),
+                None => terms.push((canonical, term)),
+            }
+        }
+        terms
+            .into_iter()
+            .map(|(_, t)| t)
+            .filter(|t| !t.coefficient.is_zero())
+            .collect()
+    }
+
     fn fresh(&mut self, c: char) -> Label {
         self.label_chars.push(c);
         Label((self.label_chars.len() - 1) as u16)
@@ -133,7 +187,9 @@ impl Expander<'_> {
                 out
             }
             Node::Call {
-                subscripts, args, ..
+                site,
+                subscripts,
+                args,
             } => {
                 let mut names: HashMap<char, Label> = subscripts
                     .output
@@ -150,9 +206,29 @@ impl Expander<'_> {
                     coefficient: Coefficient::one(),
                     factors: Vec::new(),
                 }];
-                for (arg, chars) in args.iter().zip(&subscripts.inputs) {
+                for (position, (arg, chars)) in args.iter().zip(&subscripts.inputs).enumerate() {
                     let arg_labels: Vec<Label> = chars.iter().map(|c| names[c]).collect();
-                    let arg_terms = self.expand(arg, &arg_labels);
+                    let distinct = arg_labels
+                        .iter()
+                        .enumerate()
+                        .all(|(k, l)| !arg_labels[..k].contains(l));
+                    let arg_terms = if distinct && self.materialize.contains(&(*site, position)) {
+                        let terms = self.expand(arg, &arg_labels);
+                        let terms = self.merge(terms, &arg_labels);
+                        self.sums.push(MaterializedSum {
+                            labels: arg_labels.clone(),
+                            terms,
+                        });
+                        vec![Term {
+                            coefficient: Coefficient::one(),
+                            factors: vec![Factor {
+                                value: self.checked.values.len() + self.sums.len() - 1,
+                                labels: arg_labels,
+                            }],
+                        }]
+                    } else {
+                        self.expand(arg, &arg_labels)
+                    };
                     let keys = self.keys;
                     let key = |v: usize| keys[v].clone();
                     products = products

@@ -83,10 +83,13 @@ impl Coefficient {
     }
 }
 
-/// One factor of a product: a Rust operand with a label per axis.
+/// One factor of a product: a Rust operand (or a materialized sum) with a
+/// label per axis.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Factor {
-    /// Index of the operand among the macro's Rust values.
+    /// Index of the operand among the macro's Rust values; indices from
+    /// `SumOfProducts::value_count` on name materialized sums (see
+    /// [`SumOfProducts::sum_index`]).
     pub value: usize,
     /// One label per axis (repeats read a diagonal).
     pub labels: Vec<Label>,
@@ -127,17 +130,25 @@ pub struct SumOfProducts {
     /// Every labelled axis of every operand, as `(label, value, axis)`, taken
     /// before terms merged or cancelled: all of them bind sizes.
     pub axes: Vec<(Label, usize, usize)>,
+    /// Sums computed into an intermediate before the terms that use them, in
+    /// dependency order (a sum only uses sums before it).
+    pub sums: Vec<MaterializedSum>,
+    /// The number of Rust values; factor values from here on are sums.
+    pub value_count: usize,
+}
+
+/// A sum argument computed once into an intermediate rather than distributed.
+#[derive(Debug, Clone)]
+pub struct MaterializedSum {
+    /// The labels of the intermediate, in axis order (distinct).
+    pub labels: Vec<Label>,
+    /// Its terms, with `labels` as their output.
+    pub terms: Vec<Term>,
 }
 
 impl SumOfProducts {
-    /// The labels a term sums over: those of its factors not in the output.
-    pub fn summed_labels(&self, term: &Term) -> Vec<Label> {
-        let mut summed: Vec<Label> = Vec::new();
-        for &l in term.factors.iter().flat_map(|f| &f.labels) {
-            if !self.output.contains(&l) && !summed.contains(&l) {
-                summed.push(l);
-            }
-        }
-        summed
+    /// The materialized sum a factor value names, if it names one.
+    pub fn sum_index(&self, value: usize) -> Option<usize> {
+        value.checked_sub(self.value_count)
     }
 }

@@ -11,10 +11,12 @@
 //! shared between terms.
 
 use crate::cost::{flop_count, size_of, Monomial, Poly, SizeModel};
+use crate::distribute;
 use crate::ir::{Coefficient, Factor, Label, SumOfProducts, Term};
 use crate::options::{Options, SizeExpr};
 use crate::parse::TargetKind;
 use crate::path;
+use crate::validate::Checked;
 use std::collections::HashMap;
 
 /// Where a step reads an operand from.
@@ -111,6 +113,15 @@ pub struct TermPlan {
     pub over_memory_limit: bool,
 }
 
+/// A sum computed into an intermediate before the terms that read it.
+#[derive(Debug, Clone)]
+pub struct SumPlan {
+    /// The intermediate holding it.
+    pub intermediate: usize,
+    /// One entry per term of the sum.
+    pub terms: Vec<TermPlan>,
+}
+
 /// The whole evaluation.
 #[derive(Debug, Clone)]
 pub struct Plan {
@@ -118,11 +129,81 @@ pub struct Plan {
     pub steps: Vec<Step>,
     /// The intermediates, by id.
     pub intermediates: Vec<Intermediate>,
+    /// The materialized sums, in execution order.
+    pub sums: Vec<SumPlan>,
     /// One entry per term of the sum of products.
     pub terms: Vec<TermPlan>,
     /// The size model the costs were computed with.
     pub sizes: SizeModel,
 }
+
+impl Plan {
+    /// The cost of every step.
+    pub fn cost(&self) -> Poly {
+        let mut total = Poly::zero();
+        for step in &self.steps {
+            total += &step.cost;
+        }
+        total
+    }
+
+    /// The size of the largest intermediate (zero without any).
+    pub fn largest_intermediate(&self) -> Poly {
+        self.intermediates
+            .iter()
+            .map(|i| Poly::from(size_of(&i.labels, &self.sizes)))
+            .max()
+            .unwrap_or_else(Poly::zero)
+    }
+}
+
+/// Distributes `checked` and plans it, choosing for each sum argument of a
+/// call whether to distribute it or to materialize it, whichever costs less
+/// with every intermediate under `max_intermediate` (when no choice fits, the
+/// one with the smallest largest intermediate). With more sum arguments than
+/// [`MAX_SUM_CHOICES`] all are distributed.
+pub fn plan_best(checked: &Checked, target: Option<TargetKind>) -> (SumOfProducts, Plan) {
+    let candidates = distribute::sum_arguments(checked);
+    let choices = if candidates.len() <= MAX_SUM_CHOICES {
+        1usize << candidates.len()
+    } else {
+        1
+    };
+    let limit = checked
+        .options
+        .max_intermediate
+        .map(|s| Poly::from(monomial(s)));
+    let mut best: Option<(bool, Poly, Poly, SumOfProducts, Plan)> = None;
+    for mask in 0..choices {
+        let materialize: Vec<_> = candidates
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| mask >> k & 1 == 1)
+            .map(|(_, &place)| place)
+            .collect();
+        let sop = distribute::distribute(checked, &materialize);
+        let plan = plan(&sop, &checked.options, target);
+        let (cost, peak) = (plan.cost(), plan.largest_intermediate());
+        let fits = limit.as_ref().is_none_or(|l| peak <= *l);
+        let better = match &best {
+            None => true,
+            Some((best_fits, best_cost, best_peak, _, _)) => match (fits, *best_fits) {
+                (true, false) => true,
+                (false, true) => false,
+                (true, true) => cost < *best_cost,
+                (false, false) => peak < *best_peak || (peak == *best_peak && cost < *best_cost),
+            },
+        };
+        if better {
+            best = Some((fits, cost, peak, sop, plan));
+        }
+    }
+    let (_, _, _, sop, plan) = best.expect("at least one choice");
+    (sop, plan)
+}
+
+/// At most `2^MAX_SUM_CHOICES` distribute/materialize combinations are planned.
+pub const MAX_SUM_CHOICES: usize = 6;
 
 /// Plans `sop` for a result written as `target` says (a fresh result is overwritten).
 pub fn plan(sop: &SumOfProducts, options: &Options, target: Option<TargetKind>) -> Plan {
@@ -135,36 +216,31 @@ pub fn plan(sop: &SumOfProducts, options: &Options, target: Option<TargetKind>) 
         steps: Vec::new(),
         intermediates: Vec::new(),
         memo: HashMap::new(),
+        sum_intermediates: Vec::new(),
     };
+    let mut sums = Vec::new();
+    for sum in &sop.sums {
+        let id = planner.new_intermediate(&sum.labels);
+        let destination = Destination::Intermediate(id);
+        let terms = planner.terms(
+            &sum.terms,
+            &sum.labels,
+            destination,
+            Write::Overwrite,
+            false,
+        );
+        planner.sum_intermediates.push(id);
+        sums.push(SumPlan {
+            intermediate: id,
+            terms,
+        });
+    }
     let negate = target == Some(TargetKind::Subtract);
-    let mut write = match target {
+    let write = match target {
         None | Some(TargetKind::Assign) => Write::Overwrite,
         Some(TargetKind::Add | TargetKind::Subtract) => Write::Accumulate,
     };
-    let mut terms = Vec::new();
-    for term in &sop.terms {
-        let mut alpha = term.coefficient.clone();
-        if negate {
-            alpha.0.iter_mut().for_each(|m| m.count = -m.count);
-        }
-        terms.push(planner.term(term, alpha, write));
-        write = Write::Accumulate;
-    }
-    if write == Write::Overwrite {
-        // Every term cancelled: the result is zero.
-        planner.steps.push(Step {
-            inputs: Vec::new(),
-            loops: sop.output.clone(),
-            kernel: Kernel::Loops {
-                n_free: sop.output.len(),
-            },
-            destination: Destination::Result,
-            destination_labels: sop.output.clone(),
-            alpha: Coefficient(Vec::new()),
-            write,
-            cost: Poly::from(size_of(&sop.output, &planner.sizes)),
-        });
-    }
+    let terms = planner.terms(&sop.terms, &sop.output, Destination::Result, write, negate);
     let mut intermediates = planner.intermediates;
     for (k, step) in planner.steps.iter().enumerate() {
         for (source, _) in &step.inputs {
@@ -177,6 +253,7 @@ pub fn plan(sop: &SumOfProducts, options: &Options, target: Option<TargetKind>) 
     Plan {
         steps: planner.steps,
         intermediates,
+        sums,
         terms,
         sizes: planner.sizes,
     }
@@ -226,11 +303,66 @@ struct Planner<'a> {
     steps: Vec<Step>,
     intermediates: Vec<Intermediate>,
     memo: HashMap<ContentKey, (usize, Vec<Label>)>,
+    /// The intermediate of each materialized sum planned so far.
+    sum_intermediates: Vec<usize>,
 }
 
 impl Planner<'_> {
-    fn term(&mut self, term: &Term, alpha: Coefficient, write: Write) -> TermPlan {
-        let output = &self.sop.output;
+    fn new_intermediate(&mut self, labels: &[Label]) -> usize {
+        self.intermediates.push(Intermediate {
+            labels: labels.to_vec(),
+            last_use: 0,
+            uses: 0,
+        });
+        self.intermediates.len() - 1
+    }
+
+    /// Plans `terms` summed into `destination` (the first overwriting, unless
+    /// `write` accumulates); a destination no term writes is zeroed.
+    fn terms(
+        &mut self,
+        terms: &[Term],
+        output: &[Label],
+        destination: Destination,
+        mut write: Write,
+        negate: bool,
+    ) -> Vec<TermPlan> {
+        let mut plans = Vec::new();
+        for term in terms {
+            let mut alpha = term.coefficient.clone();
+            if negate {
+                alpha.0.iter_mut().for_each(|m| m.count = -m.count);
+            }
+            plans.push(self.term(term, output, destination, alpha, write));
+            write = Write::Accumulate;
+        }
+        if write == Write::Overwrite {
+            // Every term cancelled: the value is zero.
+            self.steps.push(Step {
+                inputs: Vec::new(),
+                loops: output.to_vec(),
+                kernel: Kernel::Loops {
+                    n_free: output.len(),
+                },
+                destination,
+                destination_labels: output.to_vec(),
+                alpha: Coefficient(Vec::new()),
+                write,
+                cost: Poly::from(size_of(output, &self.sizes)),
+            });
+        }
+        plans
+    }
+
+    fn term(
+        &mut self,
+        term: &Term,
+        output: &[Label],
+        destination: Destination,
+        alpha: Coefficient,
+        write: Write,
+    ) -> TermPlan {
+        let output = &output.to_vec();
         let first_step = self.steps.len();
         let inputs: Vec<Vec<Label>> = term.factors.iter().map(|f| f.labels.clone()).collect();
         let naive_cost = path::naive_cost(&inputs, output, &self.sizes);
@@ -298,7 +430,7 @@ impl Planner<'_> {
             }
             slots.pop().flatten().expect("the path ends in one operand")
         };
-        self.emit_final(&root, alpha, write, &mut cost);
+        self.emit_final(&root, output, destination, alpha, write, &mut cost);
         TermPlan {
             steps: (first_step..self.steps.len()).collect(),
             cost,
@@ -308,30 +440,28 @@ impl Planner<'_> {
     }
 
     /// Emits the steps computing `root` into the result.
-    fn emit_final(&mut self, root: &Operand, alpha: Coefficient, write: Write, cost: &mut Poly) {
-        let output = self.sop.output.clone();
+    #[allow(clippy::too_many_arguments)]
+    fn emit_final(
+        &mut self,
+        root: &Operand,
+        output: &[Label],
+        destination: Destination,
+        alpha: Coefficient,
+        write: Write,
+        cost: &mut Poly,
+    ) {
         match &root.node {
             Node::Pair(x, y) => {
                 let (xs, ys) = (self.emit(x, cost), self.emit(y, cost));
-                self.push_pair(
-                    x,
-                    xs,
-                    y,
-                    ys,
-                    Destination::Result,
-                    &output,
-                    alpha,
-                    write,
-                    cost,
-                );
+                self.push_pair(x, xs, y, ys, destination, output, alpha, write, cost);
             }
             Node::Leaf(_) | Node::Reduce(_) => {
                 let source = self.emit(root, cost);
                 self.push_single(
                     source,
                     &root.labels,
-                    Destination::Result,
-                    &output,
+                    destination,
+                    output,
                     alpha,
                     write,
                     cost,
@@ -343,19 +473,17 @@ impl Planner<'_> {
     /// Emits the steps computing `operand` (once per content) and says where it is.
     fn emit(&mut self, operand: &Operand, cost: &mut Poly) -> Source {
         if let Node::Leaf(value) = operand.node {
-            return Source::Leaf(value);
+            return match self.sop.sum_index(value) {
+                Some(sum) => Source::Intermediate(self.sum_intermediates[sum]),
+                None => Source::Leaf(value),
+            };
         }
         let key = content_key(&operand.content, &operand.labels);
         if let Some((id, _)) = self.memo.get(&key) {
             // Computed by an earlier term: count its cost there, not here.
             return Source::Intermediate(*id);
         }
-        let id = self.intermediates.len();
-        self.intermediates.push(Intermediate {
-            labels: operand.labels.clone(),
-            last_use: 0,
-            uses: 0,
-        });
+        let id = self.new_intermediate(&operand.labels);
         let destination = Destination::Intermediate(id);
         match &operand.node {
             Node::Leaf(_) => unreachable!("handled above"),

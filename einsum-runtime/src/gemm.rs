@@ -9,7 +9,7 @@
 //! than `f32`, `f64`, `Complex<f32>` and `Complex<f64>`, and products too small
 //! for GEMM to pay, run in the loop kernel instead.
 
-use crate::kernels::{contract, Write};
+use crate::kernels::{contract, fill_zero, Write};
 use crate::operand::{Strided, StridedMut};
 use ndarray::LinalgScalar;
 use num_complex::Complex;
@@ -98,17 +98,31 @@ pub fn gemm<T: LinalgScalar, const L: usize>(
         [&out.strides, &b.strides],
         &mut batch_loops,
     );
+    let free_batch = batch_loops.len();
     let gk = fuse(&sizes, k_loops, [&a.strides, &b.strides], &mut batch_loops);
-    if gm.size == 0 || gn.size == 0 || batch_loops.iter().any(|&l| sizes[l] == 0) {
+    if gm.size == 0 || gn.size == 0 || batch_loops[..free_batch].iter().any(|&l| sizes[l] == 0) {
         return;
     }
-    if gk.size == 0 {
+    if gk.size == 0 || batch_loops[free_batch..].iter().any(|&l| sizes[l] == 0) {
         // Nothing to sum: the loop kernel writes the zeros (or adds nothing).
         return contract(batch + m + n, out, [a, b], alpha, write);
     }
+    // Summed loops that did not fuse into k are looped over, every GEMM call
+    // adding into the output: zero it first when overwriting.
+    let summed_batch = batch_loops.len() > free_batch;
+    if summed_batch && write == Write::Overwrite {
+        // SAFETY: the free loops' indices are in range for the checked output.
+        unsafe {
+            fill_zero(
+                &sizes[..batch + m + n],
+                &out.strides[..batch + m + n],
+                out.ptr,
+            )
+        };
+    }
     let beta = match write {
-        Write::Overwrite => T::zero(),
-        Write::Accumulate => T::one(),
+        Write::Overwrite if !summed_batch => T::zero(),
+        _ => T::one(),
     };
     let call = |a_ptr: *const T, b_ptr: *const T, c_ptr: *mut T| {
         // SAFETY: every loop of the step is either a batch loop (fixed at an
@@ -431,6 +445,50 @@ mod tests {
                 padded.iter().filter(|x| x.is_nan()).count(),
                 5 * 19 * 25 - 3 * 17 * 23
             );
+        }
+    }
+
+    #[test]
+    fn summed_loops_that_do_not_fuse_accumulate() {
+        // ijk,jkl->il with `a` a stepped slice: j and k do not nest in `a`, so
+        // one of them is looped over and every GEMM call must add.
+        let big: Array3<f64> = filled((17, 9, 14));
+        let a = big.slice(s![..;2, ..;2, ..;2]); // (9, 5, 7)
+        let b: Array3<f64> = filled((5, 7, 19));
+        let space = LoopSpace::new([9, 19, 5, 7]); // i (m), l (n), j, k (k)
+        let va = View::<f64, 3>::new(&a, &SITE, 0).unwrap();
+        let vb = View::<f64, 3>::new(&b, &SITE, 1).unwrap();
+        let mut expected = Array2::<f64>::zeros((9, 19));
+        let mut e = ViewMut::new(&mut expected, [9, 19], &SITE, "e").unwrap();
+        contract(
+            2,
+            e.in_loops(&space, [0, 1]),
+            [
+                va.in_loops(&space, [0, 2, 3]),
+                vb.in_loops(&space, [2, 3, 1]),
+            ],
+            1.0,
+            Write::Overwrite,
+        );
+        for write in [Write::Overwrite, Write::Accumulate] {
+            let mut c = Array2::<f64>::from_elem((9, 19), 1.0);
+            let mut out = ViewMut::new(&mut c, [9, 19], &SITE, "c").unwrap();
+            let roles = Roles {
+                batch: 0,
+                m: 1,
+                n: 1,
+                k: 2,
+            };
+            gemm(
+                roles,
+                out.in_loops(&space, [0, 1]),
+                va.in_loops(&space, [0, 2, 3]),
+                vb.in_loops(&space, [2, 3, 1]),
+                1.0,
+                write,
+            );
+            let base = if write == Write::Accumulate { 1.0 } else { 0.0 };
+            assert_eq!(c, expected.mapv(|x| x + base));
         }
     }
 

@@ -461,7 +461,7 @@ unsafe fn sum_generic<T: LinalgScalar, const K: usize>(
 ///
 /// # Safety
 /// Every such element must be in bounds and writable.
-unsafe fn fill_zero<T: LinalgScalar>(sizes: &[usize], strides: &[isize], ptr: *mut T) {
+pub(crate) unsafe fn fill_zero<T: LinalgScalar>(sizes: &[usize], strides: &[isize], ptr: *mut T) {
     match sizes.split_first() {
         None => {
             // SAFETY: the caller guarantees the element is in bounds.
