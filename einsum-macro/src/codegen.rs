@@ -5,11 +5,11 @@
 //! contains no `unsafe`: the runtime's safe functions check what they need.
 
 use crate::ir::{Coefficient, Label, SumOfProducts};
-use crate::parse::source_text;
+use crate::parse::{is_number, source_text, SpanRange};
 use crate::plan::{Destination, Kernel, Plan, Source, Step, Write};
 use crate::validate::{Checked, Node};
 use proc_macro2::{Ident, Span, TokenStream};
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
 
 /// What the generated block does with a runtime error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,19 +28,26 @@ pub fn generate(
     on_error: OnError,
 ) -> TokenStream {
     let rt = quote!(::lazy_einsum::__private);
-    let values = bind_values(checked, sop);
+    let values = bind_values(checked);
     let sites = checked.sites.iter().enumerate().map(|(k, site)| {
         let name = site_ident(k);
         let subscripts = &site.subscripts;
         let operands = &site.operands;
         quote!(const #name: #rt::Site = #rt::Site { subscripts: #subscripts, operands: &[#(#operands),*] };)
     });
+    let elements = check_elements(checked, sop, &rt);
+    // Spanned at the operand: a rank or element type error points at it.
     let views = sop.leaves.iter().enumerate().filter_map(|(value, leaf)| {
         let leaf = leaf.as_ref()?;
-        let (view, source) = (view_ident(value), value_ident(value));
+        let span = operand_span(&checked.values[value]);
+        let (view, source) = (view_ident(value), value_ident_at(value, span));
         let (rank, site, position) = (leaf.chars.len(), site_ident(leaf.site), leaf.position);
-        Some(quote!(let #view = #rt::View::<_, #rank>::new(#source, &#site, #position)?;))
+        let element = element_ident(span);
+        Some(quote_spanned!(span=>
+            let #view = #rt::View::<_, #rank>::with_element(#element, #source, &#site, #position)?;
+        ))
     });
+    let other_views = check_other_operands(checked, sop, &rt);
     let sizes = (0..sop.label_chars.len()).map(|l| {
         let label = Label(l as u16);
         let occurrences = sop.axes.iter().filter(|a| a.0 == label).map(|&(_, value, axis)| {
@@ -62,9 +69,16 @@ pub fn generate(
         Some(t) => {
             let place = &t.place;
             let text = source_text(place);
+            // Spanned at the target: a rank or element type error points at it.
+            let span = operand_span(place);
+            let (target_at, element) = (Ident::new("__target", span), element_ident(span));
             (
                 quote!(let #target = &mut (#place);),
-                quote!(let mut #out_view = #rt::ViewMut::<_, #rank>::new(#target, [#(#output_shape),*], &#result_site, #text)?;),
+                quote_spanned!(span=>
+                    let mut #out_view = #rt::ViewMut::<_, #rank>::with_element(
+                        #element, #target_at, [#(#output_shape),*], &#result_site, #text,
+                    )?;
+                ),
                 quote!(()),
             )
         }
@@ -75,10 +89,19 @@ pub fn generate(
             } else {
                 quote!(#out)
             };
+            // The result has the operands' element type even when no step
+            // writes it (every term cancelled).
+            let typed = if sop.leaves.iter().any(Option::is_some) {
+                let element = element_ident(Span::mixed_site());
+                quote!(#rt::tie_element(#element, &#out);)
+            } else {
+                quote!()
+            };
             (
                 quote!(),
                 quote!(
                     let mut #out = #alloc;
+                    #typed
                     let mut #out_view = #rt::ViewMut::<_, #rank>::whole(&mut #out);
                 ),
                 finish,
@@ -87,7 +110,12 @@ pub fn generate(
     };
     let steps = plan.steps.iter().enumerate().map(|(k, step)| {
         let allocate = match step.destination {
-            Destination::Intermediate(id) => {
+            // Allocated by the first step writing it (a materialized sum has several).
+            Destination::Intermediate(id)
+                if !plan.steps[..k]
+                    .iter()
+                    .any(|s| s.destination == step.destination) =>
+            {
                 let name = intermediate_ident(id);
                 let shape: Vec<Ident> = plan.intermediates[id]
                     .labels
@@ -97,7 +125,7 @@ pub fn generate(
                 let alloc = allocation(&shape, &rt);
                 quote!(let mut #name = #alloc;)
             }
-            Destination::Result => quote!(),
+            Destination::Intermediate(_) | Destination::Result => quote!(),
         };
         let call = generate_step(step, plan, &out_view, &rt);
         let free = plan
@@ -117,6 +145,7 @@ pub fn generate(
         let #result = (|| -> ::core::result::Result<_, #error> {
             #(#sites)*
             #(#views)*
+            #other_views
             #(#sizes)*
             #result_setup
             #(#steps)*
@@ -130,22 +159,122 @@ pub fn generate(
     quote!({
         #target_binding
         #values
+        #elements
         #body
         #tail
     })
 }
 
-/// `let __valueK = &(operand);` or `let __valueK = (coefficient);`, in source order.
-fn bind_values(checked: &Checked, sop: &SumOfProducts) -> TokenStream {
+/// `let __valueK = &(value);` for operands and coefficients alike, in source order.
+fn bind_values(checked: &Checked) -> TokenStream {
     let lets = checked.values.iter().enumerate().map(|(k, expr)| {
         let name = value_ident(k);
-        if sop.leaves[k].is_some() || !is_coefficient(checked, k) {
-            quote!(#[allow(unused_variables)] let #name = &(#expr);)
-        } else {
-            quote!(#[allow(unused_variables)] let #name = (#expr);)
-        }
+        quote!(#[allow(unused_variables)] let #name = &(#expr);)
     });
     quote!(#(#lets)*)
+}
+
+/// `let __element = element_of(first operand);` and each coefficient
+/// checked against that element type, which turns `__valueK` into the
+/// coefficient's value. Every operand and the target are checked against it
+/// too, where they are viewed. So mixed element types give one error at
+/// each value that differs from the first operand, and no other.
+///
+/// The first operand that is not a number literal gives the type, and number
+/// literals used as rank-0 operands take it (`einsum!("i,->i", x, 2.0)`
+/// with `f32` arrays).
+fn check_elements(checked: &Checked, sop: &SumOfProducts, rt: &TokenStream) -> TokenStream {
+    let leaves: Vec<usize> = (0..sop.leaves.len())
+        .filter(|&k| sop.leaves[k].is_some())
+        .collect();
+    let Some(&first) = leaves
+        .iter()
+        .find(|&&k| !is_number(&checked.values[k]))
+        .or(leaves.first())
+    else {
+        return quote!();
+    };
+    let (element, first) = (element_ident(Span::mixed_site()), value_ident(first));
+    let coefficients = (0..checked.values.len()).filter_map(|k| {
+        let expr = &checked.values[k];
+        let span = operand_span(expr);
+        let (name, value) = (value_ident(k), value_ident_at(k, span));
+        let element = element_ident(span);
+        if sop.leaves[k].is_none() && is_coefficient(checked, k) {
+            Some(quote_spanned!(span=>
+                #[allow(unused_variables)]
+                let #name = #rt::as_coefficient(#element, #value);
+            ))
+        } else if is_number(expr) {
+            Some(quote_spanned!(span=>
+                #[allow(unused_variables)]
+                let #name = &#rt::as_element(#element, #value);
+            ))
+        } else {
+            None
+        }
+    });
+    quote!(
+        let #element = #rt::element_of(#first);
+        #(#coefficients)*
+    )
+}
+
+/// Operands that are no leaf of `sop` (a variable used twice is one leaf)
+/// are still viewed once each, for their rank and element type checks.
+fn check_other_operands(checked: &Checked, sop: &SumOfProducts, rt: &TokenStream) -> TokenStream {
+    /// Operands reachable from `node`: (value, site, position, rank).
+    fn collect(
+        node: &Node,
+        checked: &Checked,
+        seen: &mut Vec<usize>,
+        out: &mut Vec<(usize, usize, usize, usize)>,
+    ) {
+        match node {
+            Node::Operand {
+                value,
+                site,
+                position,
+                chars: Some(chars),
+            } => out.push((*value, *site, *position, chars.len())),
+            Node::Operand { .. } => {}
+            Node::Call { args, .. } => args.iter().for_each(|a| collect(a, checked, seen, out)),
+            Node::Combination(terms) => terms
+                .iter()
+                .for_each(|t| collect(&t.node, checked, seen, out)),
+            Node::Binding(b) if !seen.contains(b) => {
+                seen.push(*b);
+                collect(&checked.bindings[*b], checked, seen, out);
+            }
+            Node::Binding(_) => {}
+        }
+    }
+    if sop.leaves.iter().all(Option::is_none) {
+        return quote!();
+    }
+    let mut operands = Vec::new();
+    collect(&checked.body, checked, &mut Vec::new(), &mut operands);
+    let checks = operands
+        .into_iter()
+        .filter(|&(value, ..)| sop.leaves[value].is_none())
+        .map(|(value, site, position, rank)| {
+            let span = operand_span(&checked.values[value]);
+            let (source, element, site) = (
+                value_ident_at(value, span),
+                element_ident(span),
+                site_ident(site),
+            );
+            quote_spanned!(span=>
+                let _ = #rt::View::<_, #rank>::with_element(#element, #source, &#site, #position)?;
+            )
+        });
+    quote!(#(#checks)*)
+}
+
+/// Where errors about a Rust value (operand, coefficient or target) point:
+/// its first token, with the hygiene of the macro's own variables.
+fn operand_span(expr: &syn::Expr) -> Span {
+    Span::mixed_site().located_at(SpanRange::of(expr).first)
 }
 
 /// Whether value `k` is used as a coefficient (and not as an operand).
@@ -272,6 +401,14 @@ fn result_site(checked: &Checked) -> Ident {
 
 fn value_ident(k: usize) -> Ident {
     format_ident!("__value{}", k, span = Span::mixed_site())
+}
+
+fn value_ident_at(k: usize, span: Span) -> Ident {
+    format_ident!("__value{}", k, span = span)
+}
+
+fn element_ident(span: Span) -> Ident {
+    Ident::new("__element", span)
 }
 
 fn view_ident(k: usize) -> Ident {

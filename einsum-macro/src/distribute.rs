@@ -61,6 +61,7 @@ pub fn distribute(checked: &Checked, materialize: &[ArgumentPlace]) -> SumOfProd
         materialize,
         sums: Vec::new(),
         axes: Vec::new(),
+        identity: (0..checked.values.len()).collect(),
     };
     let output_chars = expander.output_chars(&checked.body, checked.rank);
     let output: Vec<Label> = output_chars.iter().map(|&c| expander.fresh(c)).collect();
@@ -74,6 +75,7 @@ pub fn distribute(checked: &Checked, materialize: &[ArgumentPlace]) -> SumOfProd
         axes: expander.axes,
         sums: expander.sums,
         value_count: checked.values.len(),
+        identity: expander.identity,
     }
 }
 
@@ -85,6 +87,7 @@ struct Expander<'a> {
     materialize: &'a [ArgumentPlace],
     sums: Vec<MaterializedSum>,
     axes: Vec<(Label, usize, usize)>,
+    identity: Vec<usize>,
 }
 
 impl Expander<'_> {
@@ -105,7 +108,7 @@ impl Expander<'_> {
         let key = |v: usize| keys[v].clone();
         let mut terms: Vec<(Vec<CanonicalFactor>, Term)> = Vec::new();
         for term in expanded {
-            let canonical = canonical_form(&term, output);
+            let canonical = canonical_form(&term, output, &self.identity);
             match terms.iter_mut().find(|(c, _)| *c == canonical) {
                 Some((_, existing)) => existing.coefficient.add(&term.coefficient, &key),
                 None => terms.push((canonical, term)),
@@ -137,6 +140,30 @@ impl Expander<'_> {
             .unwrap_or_else(|| (0..rank).map(|k| (b'a' + k as u8) as char).collect())
     }
 
+    /// The first operand naming the same variable as `value` (`a`, `&a`,
+    /// `self.a`): repeated uses of a variable hold the same data, so terms
+    /// that differ only in which use they read merge, and sub-contractions
+    /// are shared. (Each use keeps its own view, so runtime errors name the
+    /// use that is wrong.) Other expressions (calls, arithmetic) may differ between
+    /// evaluations and stay distinct, and so do uses with another rank (a
+    /// dynamic-rank variable used with two ranks fails at run time, per use).
+    fn representative(&self, value: usize, rank: usize) -> usize {
+        if self.identity[value] != value {
+            return self.identity[value];
+        }
+        let Some(key) = variable_key(&self.checked.values[value]) else {
+            return value;
+        };
+        (0..value)
+            .find(|&v| {
+                self.leaves[v]
+                    .as_ref()
+                    .is_some_and(|leaf| leaf.chars.len() == rank)
+                    && variable_key(&self.checked.values[v]).as_ref() == Some(&key)
+            })
+            .unwrap_or(value)
+    }
+
     /// The terms of `node` with its axes labelled `labels`.
     fn expand(&mut self, node: &Node, labels: &[Label]) -> Vec<Term> {
         match node {
@@ -146,6 +173,7 @@ impl Expander<'_> {
                 position,
                 chars,
             } => {
+                self.identity[*value] = self.representative(*value, labels.len());
                 if self.leaves[*value].is_none() {
                     let chars = chars.clone().unwrap_or_else(|| {
                         labels
@@ -246,6 +274,18 @@ impl Expander<'_> {
     }
 }
 
+/// The variable an operand expression names: a path or field, possibly borrowed.
+fn variable_key(expr: &syn::Expr) -> Option<String> {
+    match expr {
+        syn::Expr::Path(p) if p.qself.is_none() => Some(crate::parse::source_text(p)),
+        syn::Expr::Field(f) => variable_key(&f.base)
+            .map(|base| format!("{base}.{}", quote::ToTokens::to_token_stream(&f.member))),
+        syn::Expr::Reference(r) if r.mutability.is_none() => variable_key(&r.expr),
+        syn::Expr::Paren(p) => variable_key(&p.expr),
+        _ => None,
+    }
+}
+
 /// A factor with its labels replaced by output positions (`Ok`) or by
 /// canonical summed-label numbers (`Err`).
 type CanonicalFactor = (usize, Vec<Result<usize, usize>>);
@@ -253,14 +293,14 @@ type CanonicalFactor = (usize, Vec<Result<usize, usize>>);
 /// The factors sorted and the summed labels renumbered by first appearance:
 /// equal for two terms that differ only in the names of summed labels (up to
 /// the order of factors sharing an operand, which is enough in practice).
-fn canonical_form(term: &Term, output: &[Label]) -> Vec<CanonicalFactor> {
+fn canonical_form(term: &Term, output: &[Label], identity: &[usize]) -> Vec<CanonicalFactor> {
     let pattern = |f: &Factor| -> CanonicalFactor {
         let labels = f
             .labels
             .iter()
             .map(|l| output.iter().position(|o| o == l).ok_or(0))
             .collect();
-        (f.value, labels)
+        (identity.get(f.value).copied().unwrap_or(f.value), labels)
     };
     let mut factors: Vec<&Factor> = term.factors.iter().collect();
     factors.sort_by_key(|f| pattern(f));
@@ -282,7 +322,7 @@ fn canonical_form(term: &Term, output: &[Label]) -> Vec<CanonicalFactor> {
                     }),
                 })
                 .collect();
-            (f.value, labels)
+            (identity.get(f.value).copied().unwrap_or(f.value), labels)
         })
         .collect()
 }

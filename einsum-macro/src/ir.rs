@@ -31,11 +31,6 @@ impl Coefficient {
         }])
     }
 
-    /// Whether this is exactly 1 (no multiplication needed).
-    pub fn is_one(&self) -> bool {
-        *self == Coefficient::one()
-    }
-
     /// The product of two coefficients (`key` gives a value's sort key).
     pub fn times(&self, other: &Coefficient, key: &impl Fn(usize) -> String) -> Coefficient {
         let mut product = Coefficient(Vec::new());
@@ -135,6 +130,9 @@ pub struct SumOfProducts {
     pub sums: Vec<MaterializedSum>,
     /// The number of Rust values; factor values from here on are sums.
     pub value_count: usize,
+    /// For each Rust value, the first value holding the same data (uses of
+    /// one variable); itself otherwise. Sums are their own identity.
+    pub identity: Vec<usize>,
 }
 
 /// A sum argument computed once into an intermediate rather than distributed.
@@ -150,5 +148,10 @@ impl SumOfProducts {
     /// The materialized sum a factor value names, if it names one.
     pub fn sum_index(&self, value: usize) -> Option<usize> {
         value.checked_sub(self.value_count)
+    }
+
+    /// The value whose data `value` reads (see [`SumOfProducts::identity`]).
+    pub fn identity_of(&self, value: usize) -> usize {
+        self.identity.get(value).copied().unwrap_or(value)
     }
 }

@@ -49,24 +49,13 @@ enum Output {
 fn compile(input: TokenStream, output: Output) -> TokenStream {
     let input = match syn::parse::<parse::MacroInput>(input) {
         Ok(input) => input,
-        Err(error) => return error.to_compile_error().into(),
+        Err(error) => return compile_errors(&[error]),
     };
     let checked = match validate::validate(input) {
         Ok(checked) => checked,
-        Err(errors) => {
-            return errors
-                .iter()
-                .map(syn::Error::to_compile_error)
-                .collect::<proc_macro2::TokenStream>()
-                .into()
-        }
+        Err(errors) => return compile_errors(&errors),
     };
-    let sop = distribute::distribute(&checked);
-    let plan = plan::plan(
-        &sop,
-        &checked.options,
-        checked.target.as_ref().map(|t| t.kind),
-    );
+    let (sop, plan) = plan::plan_best(&checked, checked.target.as_ref().map(|t| t.kind));
     match output {
         Output::Code(on_error) => codegen::generate(&checked, &sop, &plan, on_error).into(),
         Output::Description => {
@@ -74,4 +63,11 @@ fn compile(input: TokenStream, output: Output) -> TokenStream {
             quote::quote!(#text).into()
         }
     }
+}
+
+/// `{ compile_error!{..} compile_error!{..} }`: one block, so that every
+/// error shows whether the macro stands as an expression or a statement.
+fn compile_errors(errors: &[syn::Error]) -> TokenStream {
+    let errors = errors.iter().map(syn::Error::to_compile_error);
+    quote::quote!({ #(#errors)* }).into()
 }

@@ -478,7 +478,7 @@ impl Planner<'_> {
                 None => Source::Leaf(value),
             };
         }
-        let key = content_key(&operand.content, &operand.labels);
+        let key = content_key(&operand.content, &operand.labels, self.sop);
         if let Some((id, _)) = self.memo.get(&key) {
             // Computed by an earlier term: count its cost there, not here.
             return Source::Intermediate(*id);
@@ -620,11 +620,11 @@ fn gemm_order(x: &[Label], y: &[Label], kept: &[Label]) -> Vec<Label> {
     batch.chain(m).chain(n).copied().collect()
 }
 
-fn content_key(content: &[Factor], labels: &[Label]) -> ContentKey {
+fn content_key(content: &[Factor], labels: &[Label], sop: &SumOfProducts) -> ContentKey {
     let mut numbering: Vec<Label> = labels.to_vec();
     let shape = |f: &Factor| -> (usize, Vec<Option<usize>>) {
         (
-            f.value,
+            sop.identity_of(f.value),
             f.labels
                 .iter()
                 .map(|l| labels.iter().position(|m| m == l))
@@ -647,7 +647,7 @@ fn content_key(content: &[Factor], labels: &[Label]) -> ContentKey {
                     }
                 })
                 .collect();
-            (f.value, numbers)
+            (sop.identity_of(f.value), numbers)
         })
         .collect()
 }

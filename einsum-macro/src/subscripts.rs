@@ -57,13 +57,16 @@ pub fn parse(text: &str) -> Result<Subscripts, Vec<SubscriptError>> {
             }),
             ',' => inputs.push(Vec::new()),
             '.' => {
+                let dots = chars[i..].iter().take_while(|&&d| d == '.').count();
                 errors.push(SubscriptError {
                     position: i,
-                    message: "ellipsis `...` is not supported yet".into(),
+                    message: match dots {
+                        1 => "invalid character '.': labels are `a-z` and `A-Z` (an ellipsis is `...`)".into(),
+                        3 => "ellipsis `...` is not supported yet".into(),
+                        n => format!("`{}` is not an ellipsis: write `...`", ".".repeat(n)),
+                    },
                 });
-                while chars.get(i + 1) == Some(&'.') {
-                    i += 1;
-                }
+                i += dots - 1;
             }
             '-' => errors.push(SubscriptError {
                 position: i,
@@ -119,10 +122,81 @@ fn implicit_output(inputs: &[Vec<char>]) -> Vec<char> {
     once
 }
 
-/// The subscripts quoted, with a caret under character `position` of the value.
+/// The subscripts quoted, with a caret under character `position` of the
+/// value. Control characters are shown escaped (`\t`), and the caret is
+/// placed by display width (a wide CJK character takes two columns).
 pub fn caret(text: &str, position: usize) -> String {
-    let pad = 1 + text.chars().take(position).count();
-    format!("    \"{text}\"\n    {}^", " ".repeat(pad))
+    let shown: Vec<String> = text.chars().map(escaped).collect();
+    let pad: usize = 1 + shown[..position.min(shown.len())]
+        .iter()
+        .flat_map(|s| s.chars())
+        .map(width)
+        .sum::<usize>();
+    format!("    \"{}\"\n    {}^", shown.concat(), " ".repeat(pad))
+}
+
+/// How `c` is shown inside the quoted subscripts.
+fn escaped(c: char) -> String {
+    match c {
+        '\t' => "\\t".into(),
+        '\n' => "\\n".into(),
+        '\r' => "\\r".into(),
+        '"' => "\\\"".into(),
+        '\\' => "\\\\".into(),
+        c if c.is_control() => c.escape_unicode().to_string(),
+        c => c.to_string(),
+    }
+}
+
+/// The number of terminal columns `c` takes: 2 for East Asian wide and
+/// fullwidth characters (and emoji), 0 for combining marks, 1 otherwise.
+fn width(c: char) -> usize {
+    let c = c as u32;
+    let zero = [
+        (0x0300, 0x036F),
+        (0x0483, 0x0489),
+        (0x0591, 0x05BD),
+        (0x0610, 0x061A),
+        (0x064B, 0x065F),
+        (0x0E31, 0x0E31),
+        (0x0E34, 0x0E3A),
+        (0x1AB0, 0x1AFF),
+        (0x1DC0, 0x1DFF),
+        (0x200B, 0x200F),
+        (0x20D0, 0x20FF),
+        (0xFE00, 0xFE0F),
+        (0xFE20, 0xFE2F),
+    ];
+    let wide = [
+        (0x1100, 0x115F),
+        (0x231A, 0x231B),
+        (0x2329, 0x232A),
+        (0x23E9, 0x23EC),
+        (0x2E80, 0x303E),
+        (0x3041, 0x33FF),
+        (0x3400, 0x4DBF),
+        (0x4E00, 0x9FFF),
+        (0xA000, 0xA4CF),
+        (0xA960, 0xA97F),
+        (0xAC00, 0xD7A3),
+        (0xF900, 0xFAFF),
+        (0xFE10, 0xFE19),
+        (0xFE30, 0xFE6F),
+        (0xFF00, 0xFF60),
+        (0xFFE0, 0xFFE6),
+        (0x1F300, 0x1F64F),
+        (0x1F900, 0x1F9FF),
+        (0x20000, 0x2FFFD),
+        (0x30000, 0x3FFFD),
+    ];
+    let within = |ranges: &[(u32, u32)]| ranges.iter().any(|&(lo, hi)| (lo..=hi).contains(&c));
+    if within(&zero) {
+        0
+    } else if within(&wide) {
+        2
+    } else {
+        1
+    }
 }
 
 #[cfg(test)]
@@ -187,5 +261,25 @@ mod tests {
     #[test]
     fn caret_points_under_the_label() {
         assert_eq!(caret("ij->ix", 5), "    \"ij->ix\"\n          ^");
+        assert_eq!(caret("i\tj", 2), "    \"i\\tj\"\n        ^");
+        assert_eq!(caret("字,字", 2), "    \"字,字\"\n        ^");
+        assert_eq!(caret("e\u{301}x", 2), "    \"e\u{301}x\"\n      ^");
+    }
+
+    #[test]
+    fn dots_are_told_apart_from_an_ellipsis() {
+        assert!(messages("i.j")[0].1.starts_with("invalid character '.'"));
+        assert_eq!(
+            messages("i..j")[0],
+            (1, "`..` is not an ellipsis: write `...`".into())
+        );
+        assert_eq!(
+            messages("i....j")[0].1,
+            "`....` is not an ellipsis: write `...`"
+        );
+        assert_eq!(
+            messages("...ij")[0].1,
+            "ellipsis `...` is not supported yet"
+        );
     }
 }

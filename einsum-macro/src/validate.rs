@@ -2,9 +2,8 @@
 //! read. Every problem is collected, so the user sees all of them at once.
 
 use crate::options::{self, Options};
-use crate::parse::{self, Lazy, MacroInput, Target};
+use crate::parse::{self, Lazy, MacroInput, SpanRange, Target};
 use crate::subscripts::{self, Subscripts};
-use proc_macro2::Span;
 use syn::Expr;
 
 /// A call site, for runtime error messages.
@@ -82,6 +81,7 @@ pub fn validate(input: MacroInput) -> Result<Checked, Vec<syn::Error>> {
         bindings,
         target,
         body,
+        body_span,
         values,
         errors,
     } = input;
@@ -90,28 +90,29 @@ pub fn validate(input: MacroInput) -> Result<Checked, Vec<syn::Error>> {
         sites: Vec::new(),
         binding_names: bindings.iter().map(|b| b.name.to_string()).collect(),
         binding_ranks: vec![None; bindings.len()],
-        binding_spans: bindings.iter().map(|b| b.name.span()).collect(),
         value_texts: values.iter().map(parse::source_text).collect(),
+        labels: Vec::new(),
     };
-    let options = options::read(&options, &mut checker.errors);
     let mut binding_nodes = Vec::new();
     for (k, binding) in bindings.iter().enumerate() {
         let site_name = format!("let {}", binding.name);
         let (node, rank) = checker.node(&binding.value, None, &site_name);
-        checker.binding_ranks[k] = rank;
+        checker.binding_ranks[k] = rank.map(|r| (r, Origin::Definition));
         binding_nodes.push(node);
     }
     let (body, rank) = checker.node(&body, None, "result");
     let rank = rank.unwrap_or_else(|| {
         if checker.errors.is_empty() {
-            checker.errors.push(syn::Error::new(
-                Span::call_site(),
+            checker.errors.push(body_span.error(
                 "einsum: the result's rank is unknown: the expression contains no einsum call",
             ));
         }
         0
     });
-    if checker.errors.is_empty() {
+    let mut errors = Vec::new();
+    let options = options::read(&options, &checker.labels, &mut errors);
+    errors.append(&mut checker.errors);
+    if errors.is_empty() {
         Ok(Checked {
             options,
             sites: checker.sites,
@@ -122,21 +123,31 @@ pub fn validate(input: MacroInput) -> Result<Checked, Vec<syn::Error>> {
             values,
         })
     } else {
-        Err(checker.errors)
+        Err(errors)
     }
+}
+
+/// Where a binding's rank comes from.
+#[derive(Clone)]
+enum Origin {
+    /// Its value contains a call.
+    Definition,
+    /// Its first use as an argument of the call with these subscripts.
+    Use(String),
 }
 
 struct Checker {
     errors: Vec<syn::Error>,
     sites: Vec<Site>,
     binding_names: Vec<String>,
-    binding_ranks: Vec<Option<usize>>,
-    binding_spans: Vec<Span>,
+    binding_ranks: Vec<Option<(usize, Origin)>>,
     value_texts: Vec<String>,
+    /// Every label character written in any subscripts.
+    labels: Vec<char>,
 }
 
 /// Where a node stands: as argument `position` of call site `site` (with the
-/// number of labels the call gives it), or outside any call.
+/// labels the call gives it), or outside any call.
 #[derive(Clone)]
 struct Place {
     site: usize,
@@ -150,14 +161,14 @@ impl Checker {
     fn node(&mut self, lazy: &Lazy, place: Option<&Place>, outside: &str) -> (Node, Option<usize>) {
         match lazy {
             Lazy::Call(call) => self.call(call),
-            Lazy::Binding(name) => {
-                let index = self
-                    .binding_names
-                    .iter()
-                    .position(|n| name == n)
-                    .expect("the parser only makes bindings of known names");
-                (Node::Binding(index), self.binding_ranks[index])
-            }
+            Lazy::Binding(name) => match self.binding_names.iter().position(|n| name == n) {
+                Some(index) => (
+                    Node::Binding(index),
+                    self.binding_ranks[index].as_ref().map(|(r, _)| *r),
+                ),
+                // The parser only makes bindings of known names.
+                None => (Node::Combination(Vec::new()), None),
+            },
             Lazy::Operand(value) => {
                 let (site, position) = match place {
                     Some(p) => (p.site, p.position),
@@ -173,37 +184,60 @@ impl Checker {
                     place.map(|p| p.chars.len()),
                 )
             }
-            Lazy::Combination(terms) => {
-                let mut checked = Vec::new();
-                let mut ranks: Vec<(usize, usize)> = Vec::new();
-                for (k, term) in terms.iter().enumerate() {
-                    let (node, rank) = self.node(&term.value, place, outside);
-                    if let Some(r) = rank {
-                        ranks.push((k, r));
-                    }
-                    checked.push(Term {
-                        negative: term.negative,
-                        coefficients: term.coefficients.clone(),
-                        node,
-                    });
+            Lazy::Combination(terms) => self.combination(terms, place, outside),
+        }
+    }
+
+    /// A linear combination: every term must have one rank, that of its
+    /// place if it is an argument, else that of its first term of known rank.
+    /// Each term of another rank is an error pointing at it.
+    fn combination(
+        &mut self,
+        terms: &[parse::Term],
+        place: Option<&Place>,
+        outside: &str,
+    ) -> (Node, Option<usize>) {
+        let mut checked = Vec::new();
+        let mut ranks = Vec::new();
+        for term in terms {
+            let (node, rank) = self.node(&term.value, place, outside);
+            if let (None, Node::Binding(b), Some(p)) = (rank, &node, place) {
+                let text = self.sites[p.site].subscripts.clone();
+                self.binding_ranks[*b] = Some((p.chars.len(), Origin::Use(text)));
+            }
+            ranks.push(rank);
+            checked.push(Term {
+                negative: term.negative,
+                coefficients: term.coefficients.clone(),
+                node,
+            });
+        }
+        let expected = match place {
+            Some(p) => Some(p.chars.len()),
+            None => ranks.iter().flatten().next().copied(),
+        };
+        if let Some(expected) = expected {
+            for (term, rank) in terms.iter().zip(&ranks) {
+                let Some(rank) = *rank else { continue };
+                if rank == expected {
+                    continue;
                 }
-                let rank = ranks.first().map(|&(_, r)| r);
-                if ranks.iter().any(|&(_, r)| Some(r) != rank) {
-                    let listed: Vec<String> = ranks
-                        .iter()
-                        .map(|(k, r)| format!("term {k} has rank {r}"))
-                        .collect();
-                    self.errors.push(syn::Error::new(
-                        combination_span(terms),
-                        format!(
-                            "einsum: a sum of terms of different rank: {}",
-                            listed.join(", ")
-                        ),
-                    ));
-                }
-                (Node::Combination(checked), rank)
+                let why = match place {
+                    Some(p) => format!(
+                        "its subscripts {:?} (operand {} of {:?}) name {}",
+                        p.chars.iter().collect::<String>(),
+                        p.position,
+                        self.sites[p.site].subscripts,
+                        labels(expected)
+                    ),
+                    None => format!("the sum's first term has rank {expected}"),
+                };
+                self.errors.push(term.span.error(format!(
+                    "einsum: a sum of terms of different rank: this term has rank {rank}, but {why}"
+                )));
             }
         }
+        (Node::Combination(checked), expected)
     }
 
     fn outside_operand(&mut self, outside: &str, value: usize) -> (usize, usize) {
@@ -224,6 +258,8 @@ impl Checker {
 
     fn call(&mut self, call: &parse::Call) -> (Node, Option<usize>) {
         let text = call.subscripts.value();
+        self.labels
+            .extend(text.chars().filter(|c| c.is_ascii_alphabetic()));
         let site = self.sites.len();
         self.sites.push(Site {
             subscripts: text.clone(),
@@ -242,25 +278,26 @@ impl Checker {
                         ),
                     ));
                 }
+                // Still check the arguments, for the errors inside them.
+                for arg in &call.args {
+                    self.node(arg, None, "");
+                }
                 return (Node::Combination(Vec::new()), None);
             }
         };
         if subscripts.inputs.len() != call.args.len() {
-            self.errors.push(syn::Error::new(
-                call.span,
-                format!(
-                    "einsum: {:?} names {} operand{} but {} {} given",
-                    text,
-                    subscripts.inputs.len(),
-                    if subscripts.inputs.len() == 1 {
-                        ""
-                    } else {
-                        "s"
-                    },
-                    call.args.len(),
-                    if call.args.len() == 1 { "is" } else { "are" },
-                ),
-            ));
+            self.errors.push(call.span.error(format!(
+                "einsum: {:?} names {} operand{} but {} {} given",
+                text,
+                subscripts.inputs.len(),
+                if subscripts.inputs.len() == 1 {
+                    ""
+                } else {
+                    "s"
+                },
+                call.args.len(),
+                if call.args.len() == 1 { "is" } else { "are" },
+            )));
         }
         let mut args = Vec::new();
         for (position, (arg, labels)) in call.args.iter().zip(&subscripts.inputs).enumerate() {
@@ -270,36 +307,7 @@ impl Checker {
                 chars: labels.clone(),
             };
             let (node, rank) = self.node(arg, Some(&place), "");
-            match (rank, &node) {
-                (None, Node::Binding(b)) => self.binding_ranks[*b] = Some(labels.len()),
-                (Some(r), _) if r != labels.len() => {
-                    let what = match &node {
-                        Node::Binding(b) => format!("`{}`", self.binding_names[*b]),
-                        _ => format!("operand {position}"),
-                    };
-                    let span = match &node {
-                        Node::Binding(b) => self.binding_spans[*b],
-                        _ => call.span,
-                    };
-                    let mut error = syn::Error::new(
-                        call.span,
-                        format!(
-                            "einsum: {what} of {text:?} has rank {r}, but its subscripts \"{}\" name {} label{}",
-                            labels.iter().collect::<String>(),
-                            labels.len(),
-                            if labels.len() == 1 { "" } else { "s" }
-                        ),
-                    );
-                    if let Node::Binding(_) = node {
-                        error.combine(syn::Error::new(
-                            span,
-                            format!("einsum: {what} is defined here"),
-                        ));
-                    }
-                    self.errors.push(error);
-                }
-                _ => {}
-            }
+            self.check_rank(&node, rank, &place, &text, call.arg_spans[position]);
             args.push(node);
         }
         let rank = subscripts.output.len();
@@ -312,14 +320,50 @@ impl Checker {
             Some(rank),
         )
     }
+
+    /// Checks that argument `node` (of rank `rank` if known) has the rank its
+    /// place gives it; a binding of unknown rank takes it from here.
+    fn check_rank(
+        &mut self,
+        node: &Node,
+        rank: Option<usize>,
+        place: &Place,
+        text: &str,
+        span: SpanRange,
+    ) {
+        let expected = place.chars.len();
+        let written: String = place.chars.iter().collect();
+        match (rank, node) {
+            (None, Node::Binding(b)) => {
+                self.binding_ranks[*b] = Some((expected, Origin::Use(text.to_string())));
+            }
+            (Some(r), Node::Binding(b)) if r != expected => {
+                let name = &self.binding_names[*b];
+                let message = match &self.binding_ranks[*b] {
+                    Some((_, Origin::Use(first))) => format!(
+                        "einsum: `{name}` is used with rank {r} in {first:?} and rank {expected} in {text:?}"
+                    ),
+                    _ => format!(
+                        "einsum: `{name}` has rank {r} (from its `let`), but its subscripts {written:?} in {text:?} name {}",
+                        labels(expected)
+                    ),
+                };
+                self.errors.push(span.error(message));
+            }
+            // A combination reports each term of the wrong rank itself.
+            (Some(r), Node::Call { .. }) if r != expected => {
+                self.errors.push(span.error(format!(
+                    "einsum: operand {} of {text:?} has rank {r}, but its subscripts {written:?} name {}",
+                    place.position,
+                    labels(expected)
+                )));
+            }
+            _ => {}
+        }
+    }
 }
 
-fn combination_span(terms: &[parse::Term]) -> Span {
-    terms
-        .iter()
-        .find_map(|t| match &t.value {
-            Lazy::Call(c) => Some(c.span),
-            _ => None,
-        })
-        .unwrap_or_else(Span::call_site)
+/// `1 label`, `2 labels`.
+fn labels(count: usize) -> String {
+    format!("{count} label{}", if count == 1 { "" } else { "s" })
 }

@@ -5,9 +5,15 @@
 //! contraction step by mapping each of its axes to one loop of a
 //! [`LoopSpace`]. That mapping is where the sizes are checked, so that the
 //! kernels can then walk raw memory without any further bounds checks.
+//!
+//! Fixed-rank values (`Ix0` to `Ix6`) and element types are checked at
+//! compile time through [`HasRank`], [`TargetRank`] and [`SameElement`],
+//! whose messages are the ones `einsum!` users see.
 
 use crate::shape::{EinsumError, Site};
-use ndarray::{Array, ArrayBase, ArrayD, Data, DataMut, Dim, Dimension, IxDyn, LinalgScalar};
+use ndarray::{
+    Array, ArrayBase, ArrayD, Data, DataMut, Dim, Dimension, Ix0, IxDyn, LinalgScalar, RawData,
+};
 use num_complex::Complex;
 use std::marker::PhantomData;
 
@@ -24,6 +30,8 @@ use std::marker::PhantomData;
 pub trait Operand {
     /// The element type.
     type Elem: LinalgScalar;
+    /// The dimension type: `Ix0` for a scalar, the array's `D` otherwise.
+    type Dim: Dimension;
     /// Pointer to the element at index zero, the shape and the strides (in elements).
     fn raw_parts(&self) -> (*const Self::Elem, &[usize], &[isize]);
 }
@@ -35,6 +43,7 @@ where
     D: Dimension,
 {
     type Elem = S::Elem;
+    type Dim = D;
     fn raw_parts(&self) -> (*const S::Elem, &[usize], &[isize]) {
         (self.as_ptr(), self.shape(), self.strides())
     }
@@ -42,6 +51,7 @@ where
 
 impl<O: Operand + ?Sized> Operand for &O {
     type Elem = O::Elem;
+    type Dim = O::Dim;
     fn raw_parts(&self) -> (*const O::Elem, &[usize], &[isize]) {
         (**self).raw_parts()
     }
@@ -49,6 +59,7 @@ impl<O: Operand + ?Sized> Operand for &O {
 
 impl<O: Operand + ?Sized> Operand for &mut O {
     type Elem = O::Elem;
+    type Dim = O::Dim;
     fn raw_parts(&self) -> (*const O::Elem, &[usize], &[isize]) {
         (**self).raw_parts()
     }
@@ -58,6 +69,7 @@ macro_rules! scalar_operand {
     ($($t:ty)*) => {$(
         impl Operand for $t {
             type Elem = $t;
+            type Dim = Ix0;
             fn raw_parts(&self) -> (*const $t, &[usize], &[isize]) {
                 (self as *const $t, &[], &[])
             }
@@ -65,6 +77,198 @@ macro_rules! scalar_operand {
     )*};
 }
 scalar_operand!(f32 f64 Complex<f32> Complex<f64> i8 i16 i32 i64 i128 isize u8 u16 u32 u64 u128 usize);
+
+/// Holds for an operand's dimension type that can have `R` axes: the
+/// fixed-rank `Dim<[usize; R]>` (`Ix0` to `Ix6`) and, for every `R`,
+/// `IxDyn` (whose rank [`View::new`] checks at run time).
+///
+/// `einsum!` requires it of every operand, so that a fixed-rank operand with
+/// the wrong number of labels is a compile error pointing at the operand.
+///
+/// ```
+/// use einsum_runtime::operand::HasRank;
+/// fn check<D: HasRank<R>, const R: usize>() {}
+/// check::<ndarray::Ix2, 2>();
+/// check::<ndarray::IxDyn, 5>();
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "einsum: this operand has dimension `{Self}`, but its subscripts give it rank {R}",
+    label = "has dimension `{Self}`, not rank {R}",
+    note = "`Dim<[usize; N]>` is ndarray's `IxN`: an array of exactly N axes; only `IxDyn` operands are checked at run time"
+)]
+pub trait HasRank<const R: usize> {}
+
+impl<const R: usize> HasRank<R> for Dim<[usize; R]> {}
+impl<const R: usize> HasRank<R> for IxDyn {}
+
+/// Holds for an output target's dimension type that can have `R` axes, like
+/// [`HasRank`]: `einsum!` requires it of `out` in `out = ...`, `out += ...`
+/// and `out -= ...`.
+///
+/// ```
+/// use einsum_runtime::operand::TargetRank;
+/// fn check<D: TargetRank<R>, const R: usize>() {}
+/// check::<ndarray::Ix1, 1>();
+/// check::<ndarray::IxDyn, 3>();
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "einsum: the output target has dimension `{Self}`, but the result has rank {R}",
+    label = "has dimension `{Self}`, not rank {R}",
+    note = "`Dim<[usize; N]>` is ndarray's `IxN`: an array of exactly N axes; only `IxDyn` targets are checked at run time"
+)]
+pub trait TargetRank<const R: usize> {}
+
+impl<const R: usize> TargetRank<R> for Dim<[usize; R]> {}
+impl<const R: usize> TargetRank<R> for IxDyn {}
+
+mod sealed {
+    /// Only the identity impl exists, so [`super::SameElement`] means type equality.
+    pub trait Sealed<U> {}
+    impl<T> Sealed<T> for T {}
+}
+
+/// Holds exactly when `Self` and `U` are the same type: `einsum!` requires
+/// it between the first operand's element type and that of every other
+/// operand, coefficient and output target, so that a mismatch is one error
+/// pointing at the value that differs. The trait is sealed.
+///
+/// ```
+/// use einsum_runtime::operand::SameElement;
+/// let x: &f64 = SameElement::<f64>::cast_ref(&2.0f64);
+/// assert_eq!(*x, 2.0);
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "einsum: element type `{Self}` differs from the first operand's `{U}`",
+    label = "this has element type `{Self}`, but the first operand has `{U}`",
+    note = "the operands, coefficients and output target of one einsum share one element type"
+)]
+pub trait SameElement<U>: sealed::Sealed<U> {
+    /// The pointer, as a pointer to `U` (the same type).
+    fn cast_ptr(ptr: *const Self) -> *const U;
+    /// The pointer, as a pointer to `U` (the same type).
+    fn cast_mut_ptr(ptr: *mut Self) -> *mut U;
+    /// The reference, as a reference to `U` (the same type).
+    fn cast_ref(&self) -> &U;
+}
+
+impl<T> SameElement<T> for T {
+    fn cast_ptr(ptr: *const T) -> *const T {
+        ptr
+    }
+    fn cast_mut_ptr(ptr: *mut T) -> *mut T {
+        ptr
+    }
+    fn cast_ref(&self) -> &T {
+        self
+    }
+}
+
+/// Holds exactly when `Self` and `T` are the same type, like
+/// [`SameElement`]: `einsum!` requires it of every scalar coefficient
+/// (`alpha` in `alpha * "ij->ij"(a)`), against the operands' element type.
+///
+/// ```
+/// use einsum_runtime::operand::CoefficientOf;
+/// let x: &f32 = CoefficientOf::<f32>::cast_ref(&2.0f32);
+/// assert_eq!(*x, 2.0);
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "einsum: a coefficient of type `{Self}`, but the operands have element type `{T}`",
+    label = "this coefficient has type `{Self}`, not `{T}`",
+    note = "a coefficient is a scalar of the operands' element type (`2.0`, not `2`, for floats); to multiply by an array elementwise, write a call such as `\"ij,ij->ij\"(x, y)`"
+)]
+pub trait CoefficientOf<T>: sealed::Sealed<T> {
+    /// The reference, as a reference to `T` (the same type).
+    fn cast_ref(&self) -> &T;
+}
+
+impl<T> CoefficientOf<T> for T {
+    fn cast_ref(&self) -> &T {
+        self
+    }
+}
+
+/// A zero-sized witness of the element type `T` of one einsum: the macro
+/// takes it from the first operand and passes it to every other value, so
+/// all of them are checked against that one type.
+///
+/// ```
+/// use einsum_runtime::operand::{element_of, Element};
+/// let a = ndarray::arr1(&[1.0f32]);
+/// let _: Element<f32> = element_of(&a);
+/// ```
+pub struct Element<T>(PhantomData<fn() -> T>);
+
+impl<T> Element<T> {
+    /// The witness for `T`.
+    pub fn new() -> Self {
+        Element(PhantomData)
+    }
+}
+
+impl<T> Default for Element<T> {
+    fn default() -> Self {
+        Element::new()
+    }
+}
+
+impl<T> Clone for Element<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Element<T> {}
+
+impl<T> std::fmt::Debug for Element<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Element")
+    }
+}
+
+/// The element type of `value`, as a witness.
+///
+/// ```
+/// use einsum_runtime::operand::{element_of, Element};
+/// let _: Element<i32> = element_of(&7i32);
+/// ```
+pub fn element_of<O: Operand + ?Sized>(_value: &O) -> Element<O::Elem> {
+    Element::new()
+}
+
+/// Requires `array` to have the element type `T`: for a result that no
+/// step may write (its terms cancelled), whose type nothing else fixes.
+///
+/// ```
+/// use einsum_runtime::operand::{tie_element, Element};
+/// let out = ndarray::Array1::zeros(2);
+/// tie_element(Element::<f32>::new(), &out);
+/// assert_eq!(out[0], 0.0f32);
+/// ```
+pub fn tie_element<T, S: RawData<Elem = T>, D>(_element: Element<T>, _array: &ArrayBase<S, D>) {}
+
+/// A scalar coefficient, checked to have the element type `T` of the einsum.
+///
+/// ```
+/// use einsum_runtime::operand::{as_coefficient, Element};
+/// let c: f64 = as_coefficient(Element::<f64>::new(), &2.0);
+/// assert_eq!(c, 2.0);
+/// ```
+pub fn as_coefficient<T: LinalgScalar, C: CoefficientOf<T>>(_element: Element<T>, value: &C) -> T {
+    *value.cast_ref()
+}
+
+/// A number literal used as a rank-0 operand (`2.0` in `einsum!("i,->i", x,
+/// 2.0)`), given the element type `T` of the einsum.
+///
+/// ```
+/// use einsum_runtime::operand::{as_element, Element};
+/// let c: f32 = as_element(Element::<f32>::new(), &2.0);
+/// assert_eq!(c, 2.0);
+/// ```
+pub fn as_element<T: LinalgScalar, C: SameElement<T>>(_element: Element<T>, value: &C) -> T {
+    *value.cast_ref()
+}
 
 /// A borrowed operand with its rank fixed to the number of labels it carries.
 ///
@@ -86,13 +290,42 @@ pub struct View<'a, T, const R: usize> {
 }
 
 impl<'a, T: LinalgScalar, const R: usize> View<'a, T, R> {
-    /// Views `value`, checking that it has `R` axes (only dynamic-rank values can fail).
-    pub fn new<O: Operand<Elem = T> + ?Sized>(
+    /// Views `value`, checking that it has `R` axes: at compile time for a
+    /// fixed-rank value ([`HasRank`]), at run time for `IxDyn`.
+    pub fn new<O>(value: &'a O, site: &'static Site, operand: usize) -> Result<Self, EinsumError>
+    where
+        O: Operand<Elem = T> + ?Sized,
+        O::Dim: HasRank<R>,
+    {
+        Self::with_element(Element::new(), value, site, operand)
+    }
+
+    /// Like [`View::new`], for a value whose element type must be the
+    /// einsum's `T` (checked at compile time by [`SameElement`]). The witness
+    /// comes first so that it fixes `T` before `value`'s type is seen.
+    ///
+    /// ```
+    /// use einsum_runtime::operand::{element_of, View};
+    /// use einsum_runtime::shape::Site;
+    /// const SITE: Site = Site { subscripts: "i,i", operands: &["a", "b"] };
+    /// let (a, b) = (ndarray::arr1(&[1.0, 2.0]), ndarray::arr1(&[3.0, 4.0]));
+    /// let t = element_of(&a);
+    /// let v = View::<_, 1>::with_element(t, &b, &SITE, 1).unwrap();
+    /// assert_eq!(v.shape(), [2]);
+    /// ```
+    pub fn with_element<O>(
+        _element: Element<T>,
         value: &'a O,
         site: &'static Site,
         operand: usize,
-    ) -> Result<Self, EinsumError> {
+    ) -> Result<Self, EinsumError>
+    where
+        O: Operand + ?Sized,
+        O::Elem: SameElement<T>,
+        O::Dim: HasRank<R>,
+    {
         let (ptr, shape, strides) = value.raw_parts();
+        let ptr = <O::Elem as SameElement<T>>::cast_ptr(ptr);
         if shape.len() != R {
             return Err(EinsumError::RankMismatch {
                 site,
@@ -180,7 +413,8 @@ pub struct ViewMut<'a, T, const R: usize> {
 
 impl<'a, T: LinalgScalar, const R: usize> ViewMut<'a, T, R> {
     /// Views `value` for writing, checking that it has exactly the shape
-    /// `expected` of the result about to be written into it.
+    /// `expected` of the result about to be written into it (its rank at
+    /// compile time for a fixed-rank value, see [`TargetRank`]).
     pub fn new<S, D>(
         value: &'a mut ArrayBase<S, D>,
         expected: [usize; R],
@@ -189,7 +423,33 @@ impl<'a, T: LinalgScalar, const R: usize> ViewMut<'a, T, R> {
     ) -> Result<Self, EinsumError>
     where
         S: DataMut<Elem = T>,
-        D: Dimension,
+        D: Dimension + TargetRank<R>,
+    {
+        Self::with_element(Element::new(), value, expected, site, target)
+    }
+
+    /// Like [`ViewMut::new`], for a target whose element type must be the
+    /// einsum's `T` (checked at compile time by [`SameElement`]).
+    ///
+    /// ```
+    /// use einsum_runtime::operand::{Element, ViewMut};
+    /// use einsum_runtime::shape::Site;
+    /// const SITE: Site = Site { subscripts: "i->i", operands: &["a"] };
+    /// let mut out = ndarray::Array1::<f64>::zeros(2);
+    /// let t = Element::<f64>::new();
+    /// assert!(ViewMut::with_element(t, &mut out, [2], &SITE, "out").is_ok());
+    /// ```
+    pub fn with_element<S, D>(
+        _element: Element<T>,
+        value: &'a mut ArrayBase<S, D>,
+        expected: [usize; R],
+        site: &'static Site,
+        target: &'static str,
+    ) -> Result<Self, EinsumError>
+    where
+        S: DataMut,
+        S::Elem: SameElement<T>,
+        D: Dimension + TargetRank<R>,
     {
         if value.shape() != expected {
             return Err(EinsumError::OutputShape {
@@ -201,7 +461,7 @@ impl<'a, T: LinalgScalar, const R: usize> ViewMut<'a, T, R> {
         }
         // `as_mut_ptr` before reading the strides: for a shared `ArcArray` it
         // makes the data unique, which may move it.
-        let ptr = value.as_mut_ptr();
+        let ptr = <S::Elem as SameElement<T>>::cast_mut_ptr(value.as_mut_ptr());
         Ok(ViewMut {
             ptr,
             shape: expected,

@@ -1,0 +1,1025 @@
+//! The conformance table: every expression of `tests/data/expressions.txt`
+//! (numpy's documented forms and opt_einsum's public test list) as an
+//! `einsum!` call, checked against the naive reference of `common` in every
+//! layout, with fixed-dimension and dynamic operands and several element
+//! types; plus odd sizes, operand kinds, integer wrapping and the call form.
+
+mod common;
+
+use common::{
+    check_materialized, check_result, combine, lay, random, random_dyn, reference, Elem, Laid,
+    Layout, Lcg, Materialize, Materialized, LAYOUTS,
+};
+use lazy_einsum::{einsum, ndarray};
+use ndarray::{arr0, arr2, Array1, Array2, Array3, ArrayD, ArrayViewD, CowArray, IxDyn};
+use num_complex::Complex;
+use std::collections::BTreeMap;
+
+/// One `einsum!` call of the table, on the operands given.
+type Run<T> = fn(&[ArrayViewD<'_, T>]) -> Materialized<T>;
+
+/// One row of the table: the subscripts, and the same `einsum!` call with
+/// fixed-dimension operands (`ArrayView2`, ...) and with dynamic ones (`ArrayViewD`).
+struct Case<T: 'static> {
+    subscripts: &'static str,
+    fixed: Run<T>,
+    dynamic: Run<T>,
+}
+
+/// `"subscripts" => [0 1 ...]` (one index per operand) becomes a [`Case`]
+/// whose calls pass `&ops[0], &ops[1], ...`; the fixed variant first views
+/// each operand with the dimension type its subscripts give it.
+macro_rules! table {
+    ($($s:literal => [$($i:tt)*],)*) => {
+        fn cases<T: Elem>() -> Vec<Case<T>> {
+            vec![$(
+                Case {
+                    subscripts: $s,
+                    fixed: |ops| {
+                        einsum!($s, $(common::fixed::<T, { common::rank_of($s, $i) }>(&ops[$i])),*)
+                            .materialize()
+                    },
+                    dynamic: |ops| einsum!($s, $(&ops[$i]),*).materialize(),
+                },
+            )*]
+        }
+    };
+}
+
+table! {
+    "ii" => [0],
+    "ii->i" => [0],
+    "ij->ji" => [0],
+    "ji" => [0],
+    "ij->" => [0],
+    "ij->j" => [0],
+    "iij->j" => [0],
+    "i,i" => [0 1],
+    "i,i->i" => [0 1],
+    "i,j" => [0 1],
+    "ij,j" => [0 1],
+    "ij,jk" => [0 1],
+    "ij,jk->ki" => [0 1],
+    "bij,bjk->bik" => [0 1],
+    "ijk,jkl->il" => [0 1],
+    "i,jk,i,kj->k" => [0 1 2 3],
+    "abcdef->fedcba" => [0],
+    "abcdefg->gfedcba" => [0],
+    "a,->a" => [0 1],
+    "ab,->ab" => [0 1],
+    ",ab,->ab" => [0 1 2],
+    ",,->" => [0 1 2],
+    "a,ab,abc->abc" => [0 1 2],
+    "a,b,ab->ab" => [0 1 2],
+    "ea,fb,gc,hd,abcd->efgh" => [0 1 2 3 4],
+    "ea,fb,abcd,gc,hd->efgh" => [0 1 2 3 4],
+    "abcd,ea,fb,gc,hd->efgh" => [0 1 2 3 4],
+    "acdf,jbje,gihb,hfac,gfac,gifabc,hfac" => [0 1 2 3 4 5 6],
+    "cd,bdhe,aidb,hgca,gc,hgibcd,hgac" => [0 1 2 3 4 5 6],
+    "abhe,hidj,jgba,hiab,gab" => [0 1 2 3 4],
+    "bde,cdh,agdb,hica,ibd,hgicd,hiac" => [0 1 2 3 4 5 6],
+    "chd,bde,agbc,hiad,hgc,hgi,hiad" => [0 1 2 3 4 5 6],
+    "chd,bde,agbc,hiad,bdi,cgh,agdb" => [0 1 2 3 4 5 6],
+    "bdhe,acad,hiab,agac,hibd" => [0 1 2 3 4],
+    "ab,ab,c->" => [0 1 2],
+    "ab,ab,c->c" => [0 1 2],
+    "ab,ab,cd,cd->" => [0 1 2 3],
+    "ab,ab,cd,cd->ac" => [0 1 2 3],
+    "ab,ab,cd,cd->cd" => [0 1 2 3],
+    "ab,ab,cd,cd,ef,ef->" => [0 1 2 3 4 5],
+    "ab,cd,ef->abcdef" => [0 1 2],
+    "ab,cd,ef->acdf" => [0 1 2],
+    "ab,cd,de->abcde" => [0 1 2],
+    "ab,cd,de->be" => [0 1 2],
+    "ab,bcd,cd->abcd" => [0 1 2],
+    "ab,bcd,cd->abd" => [0 1 2],
+    "eb,cb,fb->cef" => [0 1 2],
+    "dd,fb,be,cdb->cef" => [0 1 2 3],
+    "bca,cdb,dbf,afc->" => [0 1 2 3],
+    "dcc,fce,ea,dbf->ab" => [0 1 2 3],
+    "fdf,cdd,ccd,afe->ae" => [0 1 2 3],
+    "abcd,ad" => [0 1],
+    "ed,fcd,ff,bcf->be" => [0 1 2 3],
+    "baa,dcf,af,cde->be" => [0 1 2 3],
+    "bd,db,eac->ace" => [0 1 2],
+    "fff,fae,bef,def->abd" => [0 1 2 3],
+    "efc,dbc,acf,fd->abe" => [0 1 2 3],
+    "ab,ab" => [0 1],
+    "ab,ba" => [0 1],
+    "abc,abc" => [0 1],
+    "abc,bac" => [0 1],
+    "abc,cba" => [0 1],
+    "ab,bc" => [0 1],
+    "ab,cb" => [0 1],
+    "ba,bc" => [0 1],
+    "ba,cb" => [0 1],
+    "abcd,cd" => [0 1],
+    "abcd,ab" => [0 1],
+    "abcd,cdef" => [0 1],
+    "abcd,cdef->feba" => [0 1],
+    "abcd,efdc" => [0 1],
+    "aab,bc->ac" => [0 1],
+    "ab,bcc->ac" => [0 1],
+    "aab,bcc->ac" => [0 1],
+    "baa,bcc->ac" => [0 1],
+    "aab,ccb->ac" => [0 1],
+    "aab,fa,df,ecc->bde" => [0 1 2 3],
+    "ecb,fef,bad,ed->ac" => [0 1 2 3],
+    "bcf,bbb,fbf,fc->" => [0 1 2 3],
+    "bb,ff,be->e" => [0 1 2],
+    "bcb,bb,fc,fff->" => [0 1 2 3],
+    "fbb,dfd,fc,fc->" => [0 1 2 3],
+    "afd,ba,cc,dc->bf" => [0 1 2 3],
+    "adb,bc,fa,cfc->d" => [0 1 2 3],
+    "bbd,bda,fc,db->acf" => [0 1 2 3],
+    "dba,ead,cad->bce" => [0 1 2],
+    "aef,fbc,dca->bde" => [0 1 2],
+    "iJ,Jk -> ik" => [0 1],
+    "Ab,bA->" => [0 1],
+    // Beyond the list: implicit outputs with uppercase labels (ASCII order puts
+    // them first) and spaces in implicit and scalar forms.
+    "aZ" => [0],
+    "Ba,aC" => [0 1],
+    "iB,Bk" => [0 1],
+    "bA,cb" => [0 1],
+    " i j , j k " => [0 1],
+    "i i -> " => [0],
+}
+
+#[test]
+fn table_covers_every_listed_expression() {
+    // Read at run time, so that a new line in the file fails this test
+    // until the table has it.
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/expressions.txt");
+    let text = std::fs::read_to_string(path).expect("tests/data/expressions.txt");
+    let listed: Vec<&str> = text
+        .lines()
+        .map(str::trim_end)
+        .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .collect();
+    assert!(
+        listed.len() >= 80,
+        "only {} expressions listed",
+        listed.len()
+    );
+    let table: Vec<&str> = cases::<f64>().iter().map(|c| c.subscripts).collect();
+    let missing: Vec<&&str> = listed.iter().filter(|e| !table.contains(e)).collect();
+    assert!(
+        missing.is_empty(),
+        "not in the conformance table: {missing:?}"
+    );
+    let mut sorted = table.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(sorted.len(), table.len(), "the table has duplicates");
+}
+
+// ---------------------------------------------------------------------------
+// Sizes and operands of a table row
+// ---------------------------------------------------------------------------
+
+/// Distinct sizes so that a swapped label changes a shape.
+fn base_size(label: char) -> usize {
+    match label {
+        'a' => 2,
+        'b' => 3,
+        'c' => 4,
+        'd' => 5,
+        'e' => 4,
+        'f' => 3,
+        'g' => 2,
+        'h' => 6,
+        'i' => 5,
+        'j' => 4,
+        _ => 3,
+    }
+}
+
+/// The reference visits every assignment of the labels: networks whose base
+/// sizes multiply past this use sizes 2 and 3 only.
+const BUDGET: usize = 20_000;
+
+fn distinct_labels(subscripts: &str) -> Vec<char> {
+    let mut labels: Vec<char> = common::parse(subscripts)
+        .inputs
+        .iter()
+        .flatten()
+        .copied()
+        .collect();
+    labels.sort_unstable();
+    labels.dedup();
+    labels
+}
+
+/// Small sizes: [`base_size`], or 2 and 3 for big networks.
+fn small_sizes(subscripts: &str) -> Option<BTreeMap<char, usize>> {
+    let labels = distinct_labels(subscripts);
+    let product: usize = labels.iter().map(|&l| base_size(l)).product();
+    let size = |l: char| {
+        if product <= BUDGET {
+            base_size(l)
+        } else {
+            2 + (l as usize) % 2
+        }
+    };
+    Some(labels.into_iter().map(|l| (l, size(l))).collect())
+}
+
+/// The runtime hands a pairwise step to GEMM from this many multiply-adds on
+/// (einsum-runtime's `MIN_GEMM_WORK` is 16^3); the large sizes cross it.
+const GEMM_WORK: usize = 6_000;
+
+/// Large sizes, so that GEMM runs: [`base_size`] times the smallest factor
+/// that makes the product of all sizes reach [`GEMM_WORK`]. `None` for
+/// expressions that GEMM cannot take (one operand) or that would make the
+/// reference slow.
+fn large_sizes(subscripts: &str) -> Option<BTreeMap<char, usize>> {
+    let parsed = common::parse(subscripts);
+    if parsed.inputs.len() < 2 {
+        return None;
+    }
+    let labels = distinct_labels(subscripts);
+    if labels.is_empty() {
+        return None;
+    }
+    let product = |f: usize| -> usize { labels.iter().map(|&l| base_size(l) * f).product() };
+    let factor = (1..=GEMM_WORK)
+        .find(|&f| product(f) >= GEMM_WORK)
+        .expect("every label is at least 2");
+    let sizes: BTreeMap<char, usize> = labels.iter().map(|&l| (l, base_size(l) * factor)).collect();
+    let biggest_operand = parsed
+        .inputs
+        .iter()
+        .map(|ls| ls.iter().map(|l| sizes[l]).product::<usize>())
+        .max()
+        .unwrap_or(1);
+    (product(factor) <= 30_000 && biggest_operand <= 20_000).then_some(sizes)
+}
+
+type Sizing = fn(&str) -> Option<BTreeMap<char, usize>>;
+
+fn shapes_for(subscripts: &str, sizing: Sizing) -> Option<Vec<Vec<usize>>> {
+    let sizes = sizing(subscripts)?;
+    Some(
+        common::parse(subscripts)
+            .inputs
+            .iter()
+            .map(|ls| ls.iter().map(|l| sizes[l]).collect())
+            .collect(),
+    )
+}
+
+fn seed_of(subscripts: &str) -> u64 {
+    subscripts
+        .bytes()
+        .fold(17u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)))
+}
+
+fn operands_for<T: Elem>(subscripts: &str, shapes: &[Vec<usize>]) -> Vec<ArrayD<T>> {
+    let mut rng = Lcg::new(seed_of(subscripts));
+    shapes.iter().map(|s| random_dyn(s, &mut rng)).collect()
+}
+
+/// Runs both variants of `case` on `views` against `want`.
+fn check_case<T: Elem>(case: &Case<T>, views: &[ArrayViewD<'_, T>], want: &ArrayD<T>, what: &str) {
+    let what_fixed = format!("{:?} fixed, {what}", case.subscripts);
+    check_materialized(&what_fixed, (case.fixed)(views), want);
+    let what_dynamic = format!("{:?} dynamic, {what}", case.subscripts);
+    check_materialized(&what_dynamic, (case.dynamic)(views), want);
+}
+
+/// Every row sized by `sizing`, with every operand in each layout, then with
+/// the layouts mixed across the operands. Returns the number of rows run.
+fn check_table<T: Elem>(sizing: Sizing, layouts: &[Layout]) -> usize {
+    let mut count = 0;
+    for case in cases::<T>() {
+        let Some(shapes) = shapes_for(case.subscripts, sizing) else {
+            continue;
+        };
+        let operands = operands_for::<T>(case.subscripts, &shapes);
+        let want = reference(case.subscripts, &operands);
+        for &layout in layouts {
+            let laid: Vec<Laid<T, IxDyn>> = operands.iter().map(|a| lay(a, layout)).collect();
+            laid.iter().for_each(Laid::check_layout);
+            let views: Vec<ArrayViewD<T>> = laid.iter().map(Laid::view).collect();
+            check_case(&case, &views, &want, &format!("{layout:?}"));
+        }
+        for shift in 0..layouts.len().min(2) {
+            let laid: Vec<Laid<T, IxDyn>> = operands
+                .iter()
+                .enumerate()
+                .map(|(k, a)| lay(a, layouts[(k + shift) % layouts.len()]))
+                .collect();
+            let views: Vec<ArrayViewD<T>> = laid.iter().map(Laid::view).collect();
+            check_case(&case, &views, &want, &format!("mixed layouts {shift}"));
+        }
+        count += 1;
+    }
+    count
+}
+
+#[test]
+fn table_f64_every_layout() {
+    assert_eq!(
+        check_table::<f64>(small_sizes, &LAYOUTS),
+        cases::<f64>().len()
+    );
+}
+
+#[test]
+fn table_f32() {
+    assert_eq!(
+        check_table::<f32>(small_sizes, &[Layout::C, Layout::Negative]),
+        cases::<f32>().len()
+    );
+}
+
+#[test]
+fn table_i64() {
+    assert_eq!(
+        check_table::<i64>(small_sizes, &[Layout::F, Layout::Stepped]),
+        cases::<i64>().len()
+    );
+}
+
+#[test]
+fn table_complex_f64() {
+    let layouts = [Layout::C, Layout::Negative, Layout::Stepped];
+    assert_eq!(
+        check_table::<Complex<f64>>(small_sizes, &layouts),
+        cases::<Complex<f64>>().len()
+    );
+}
+
+/// Sizes where the runtime calls GEMM (for the GEMM element types).
+#[test]
+fn table_large_f64_every_layout() {
+    assert!(check_table::<f64>(large_sizes, &LAYOUTS) >= 60);
+}
+
+#[test]
+fn table_large_f32() {
+    assert!(check_table::<f32>(large_sizes, &[Layout::F, Layout::Stepped]) >= 60);
+}
+
+#[test]
+fn table_large_complex_f64() {
+    assert!(check_table::<Complex<f64>>(large_sizes, &[Layout::Negative]) >= 60);
+}
+
+/// Every operand of every row as a zero-stride broadcast view (axis 0 read
+/// from a single slice), compared with the reference on the materialized values.
+fn check_zero_stride_operands(sizing: Sizing) -> usize {
+    let mut count = 0;
+    for case in cases::<f64>() {
+        let Some(shapes) = shapes_for(case.subscripts, sizing) else {
+            continue;
+        };
+        let mut rng = Lcg::new(seed_of(case.subscripts) ^ 0xB0);
+        let bases: Vec<ArrayD<f64>> = shapes
+            .iter()
+            .map(|s| common::broadcast_base(s, &mut rng))
+            .collect();
+        let views: Vec<ArrayViewD<f64>> = bases
+            .iter()
+            .zip(&shapes)
+            .map(|(b, s)| common::broadcast_view(b, s))
+            .collect();
+        for (v, sh) in views.iter().zip(&shapes) {
+            if sh.first().is_some_and(|&n| n > 1) {
+                assert_eq!(v.strides()[0], 0);
+            }
+        }
+        let materialized: Vec<ArrayD<f64>> = views.iter().map(|v| v.to_owned()).collect();
+        let want = reference(case.subscripts, &materialized);
+        check_case(&case, &views, &want, "zero strides");
+        count += 1;
+    }
+    count
+}
+
+#[test]
+fn table_f64_zero_stride_operands() {
+    assert_eq!(
+        check_zero_stride_operands(small_sizes),
+        cases::<f64>().len()
+    );
+}
+
+#[test]
+fn table_large_f64_zero_stride_operands() {
+    assert!(check_zero_stride_operands(large_sizes) >= 60);
+}
+
+/// Every row with one axis of length 1 in the first operand that has an axis
+/// whose label is not repeated in it: numpy broadcasts it against the
+/// label's size elsewhere.
+fn check_size_one_axes(sizing: Sizing) -> usize {
+    let mut tested = 0;
+    for case in cases::<f64>() {
+        let parsed = common::parse(case.subscripts);
+        let Some(mut shapes) = shapes_for(case.subscripts, sizing) else {
+            continue;
+        };
+        let pick = parsed.inputs.iter().enumerate().find_map(|(k, ls)| {
+            ls.iter()
+                .position(|l| ls.iter().filter(|m| *m == l).count() == 1)
+                .map(|axis| (k, axis))
+        });
+        let Some((k, axis)) = pick else { continue };
+        shapes[k][axis] = 1;
+        let operands = operands_for::<f64>(case.subscripts, &shapes);
+        let want = reference(case.subscripts, &operands);
+        for layout in [Layout::C, Layout::Stepped] {
+            let laid: Vec<Laid<f64, IxDyn>> = operands.iter().map(|a| lay(a, layout)).collect();
+            let views: Vec<ArrayViewD<f64>> = laid.iter().map(Laid::view).collect();
+            check_case(&case, &views, &want, &format!("size 1, {layout:?}"));
+        }
+        tested += 1;
+    }
+    tested
+}
+
+#[test]
+fn table_f64_size_one_axes() {
+    assert!(check_size_one_axes(small_sizes) >= 85);
+}
+
+#[test]
+fn table_large_f64_size_one_axes() {
+    assert!(check_size_one_axes(large_sizes) >= 60);
+}
+
+// ---------------------------------------------------------------------------
+// Odd sizes
+// ---------------------------------------------------------------------------
+
+const ODD_SIZES: [usize; 7] = [0, 1, 2, 3, 5, 7, 13];
+
+/// The layout of operand `k` of sweep point `point`: cycles through all of them.
+fn sweep_layout(point: usize, k: usize) -> Layout {
+    LAYOUTS[(point + k) % LAYOUTS.len()]
+}
+
+#[test]
+fn odd_sizes_matmul() {
+    let mut rng = Lcg::new(1);
+    let mut point = 0;
+    for &i in &ODD_SIZES {
+        for &j in &ODD_SIZES {
+            for &k in &ODD_SIZES {
+                let a: Array2<f64> = random((i, j), &mut rng);
+                let b: Array2<f64> = random((j, k), &mut rng);
+                let want = reference("ij,jk->ik", &[a.clone().into_dyn(), b.clone().into_dyn()]);
+                let (la, lb) = (
+                    lay(&a, sweep_layout(point, 0)),
+                    lay(&b, sweep_layout(point, 1)),
+                );
+                let got: Array2<f64> = einsum!("ij,jk->ik", la.view(), lb.view());
+                check_result(&format!("matmul {i}x{j}x{k}"), got, &want);
+                point += 1;
+            }
+        }
+    }
+}
+
+#[test]
+fn odd_sizes_batched_matmul() {
+    let mut rng = Lcg::new(2);
+    let mut point = 0;
+    for &b in &[0, 1, 3] {
+        for &i in &ODD_SIZES {
+            for &j in &ODD_SIZES {
+                for &k in &ODD_SIZES {
+                    let x: Array3<f64> = random((b, i, j), &mut rng);
+                    let y: Array3<f64> = random((b, j, k), &mut rng);
+                    let want = reference(
+                        "bij,bjk->bik",
+                        &[x.clone().into_dyn(), y.clone().into_dyn()],
+                    );
+                    let (lx, ly) = (
+                        lay(&x, sweep_layout(point, 0)),
+                        lay(&y, sweep_layout(point, 1)),
+                    );
+                    let got = einsum!("bij,bjk->bik", lx.view(), ly.view());
+                    check_result(&format!("bmm {b}x{i}x{j}x{k}"), got, &want);
+                    point += 1;
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn odd_sizes_trace_reduction_outer_inner() {
+    let mut rng = Lcg::new(3);
+    for (point, &n) in ODD_SIZES.iter().enumerate() {
+        let m: Array2<f64> = random((n, n), &mut rng);
+        let lm = lay(&m, sweep_layout(point, 0));
+        let want = reference("ii", &[m.clone().into_dyn()]);
+        let got: f64 = einsum!("ii", lm.view());
+        check_result(&format!("trace {n}"), got, &want);
+        for &p in &ODD_SIZES {
+            let a: Array2<f64> = random((n, p), &mut rng);
+            let b: Array2<f64> = random((n, p), &mut rng);
+            let x: Array1<f64> = random(n, &mut rng);
+            let y: Array1<f64> = random(p, &mut rng);
+            let (la, lb) = (
+                lay(&a, sweep_layout(point, p)),
+                lay(&b, sweep_layout(point, p + 1)),
+            );
+            let (lx, ly) = (
+                lay(&x, sweep_layout(point, p + 2)),
+                lay(&y, sweep_layout(point, 1)),
+            );
+            let (ad, bd) = (a.clone().into_dyn(), b.clone().into_dyn());
+            let (xd, yd) = (x.clone().into_dyn(), y.clone().into_dyn());
+            let got = einsum!("ij->j", la.view());
+            check_result(
+                &format!("ij->j {n}x{p}"),
+                got,
+                &reference("ij->j", std::slice::from_ref(&ad)),
+            );
+            let got = einsum!("i,j->ij", lx.view(), ly.view());
+            check_result(
+                &format!("outer {n}x{p}"),
+                got,
+                &reference("i,j->ij", &[xd, yd]),
+            );
+            let got: f64 = einsum!("ij,ij->", la.view(), lb.view());
+            check_result(
+                &format!("inner {n}x{p}"),
+                got,
+                &reference("ij,ij->", &[ad, bd]),
+            );
+        }
+    }
+}
+
+/// numpy's documented regression (gh-10930 family): the square of a 2x2 matrix.
+#[test]
+fn numpy_regression_matrix_square() {
+    let a = arr2(&[[1.0, 2.0], [3.0, 4.0]]);
+    let got = einsum!("ij,jk->ik", a, a);
+    assert_eq!(got, arr2(&[[7.0, 10.0], [15.0, 22.0]]));
+    let a = arr2(&[[1i64, 2], [3, 4]]);
+    let got = einsum!("ij,jk->ik", a, a);
+    assert_eq!(got, arr2(&[[7, 10], [15, 22]]));
+}
+
+// ---------------------------------------------------------------------------
+// Operand kinds
+// ---------------------------------------------------------------------------
+
+fn matmul_reference(a: &Array2<f64>, b: &Array2<f64>) -> ArrayD<f64> {
+    reference("ij,jk->ik", &[a.clone().into_dyn(), b.clone().into_dyn()])
+}
+
+#[test]
+fn operands_owned_borrowed_viewed_and_mut_borrowed() {
+    let mut rng = Lcg::new(4);
+    let mut a: Array2<f64> = random((3, 4), &mut rng);
+    let b: Array2<f64> = random((4, 5), &mut rng);
+    let want = matmul_reference(&a, &b);
+    check_result("owned by name", einsum!("ij,jk->ik", a, b), &want);
+    check_result("references", einsum!("ij,jk->ik", &a, &b), &want);
+    check_result("views", einsum!("ij,jk->ik", a.view(), b.view()), &want);
+    check_result(
+        "temporary owned",
+        einsum!("ij,jk->ik", a.clone(), b.to_owned()),
+        &want,
+    );
+    check_result("&mut", einsum!("ij,jk->ik", &mut a, &b), &want);
+    check_result("view_mut", einsum!("ij,jk->ik", a.view_mut(), b), &want);
+    // None of the operands was moved or changed.
+    a[[0, 0]] += 1.0;
+    assert_eq!(b.shape(), &[4, 5]);
+    let changed = matmul_reference(&a, &b);
+    check_result("after use", einsum!("ij,jk->ik", a, b), &changed);
+}
+
+#[test]
+fn operands_shared_and_copy_on_write() {
+    let mut rng = Lcg::new(5);
+    let a: Array2<f64> = random((3, 4), &mut rng);
+    let b: Array2<f64> = random((4, 2), &mut rng);
+    let want = matmul_reference(&a, &b);
+    let shared = a.to_shared();
+    let shared_clone = shared.clone();
+    check_result("ArcArray", einsum!("ij,jk->ik", shared, &b), &want);
+    check_result(
+        "ArcArray clone",
+        einsum!("ij,jk->ik", &shared_clone, b),
+        &want,
+    );
+    let cow_view = CowArray::from(a.view());
+    let cow_owned = CowArray::from(b.clone());
+    check_result("CowArray", einsum!("ij,jk->ik", cow_view, cow_owned), &want);
+    let (ad, bd) = (a.clone().into_dyn(), b.clone().into_dyn());
+    check_result("ArrayD", einsum!("ij,jk->ik", ad, bd), &want);
+    check_result(
+        "ArcArray D",
+        einsum!("ij,jk->ik", ad.to_shared(), bd.view()),
+        &want,
+    );
+}
+
+#[test]
+fn operands_scalars_and_rank_zero_arrays() {
+    let mut rng = Lcg::new(6);
+    let m: Array2<f64> = random((3, 4), &mut rng);
+    let two = arr0(2.0f64);
+    let three = arr0(3.0f64);
+    let (twod, threed) = (two.clone().into_dyn(), three.clone().into_dyn());
+    let md = m.clone().into_dyn();
+    let want = reference(",ab,->ab", &[twod.clone(), md.clone(), threed.clone()]);
+    check_result("plain scalars", einsum!(",ab,->ab", 2.0f64, m, 3.0), &want);
+    check_result("Array0", einsum!(",ab,->ab", two, &m, three.view()), &want);
+    check_result(
+        "ArrayD of rank 0",
+        einsum!(",ab,->ab", twod, m, &threed),
+        &want,
+    );
+    let x = 1.5f64;
+    let want = reference(",,->", &[arr0(x).into_dyn(), twod.clone(), threed.clone()]);
+    let got: f64 = einsum!(",,->", x, two, 3.0);
+    check_result("scalar product", got, &want);
+    let want = reference("ab,->ab", &[md.clone(), arr0(-2.0).into_dyn()]);
+    check_result("negative literal", einsum!("ab,->ab", m, -2.0), &want);
+    let got: f64 = einsum!("->", 4.0f64);
+    check_result(
+        "identity on a scalar",
+        got,
+        &reference("->", &[arr0(4.0).into_dyn()]),
+    );
+}
+
+#[test]
+fn operands_zero_stride_broadcast_views() {
+    let mut rng = Lcg::new(7);
+    let row: Array1<f64> = random(4, &mut rng);
+    let col: Array2<f64> = random((3, 1), &mut rng);
+    let b: Array2<f64> = random((4, 5), &mut rng);
+    let rows = row.broadcast((3, 4)).unwrap();
+    let cols = col.broadcast((3, 4)).unwrap();
+    assert_eq!(rows.strides(), &[0, 1]);
+    assert_eq!(cols.strides()[1], 0);
+    let want = matmul_reference(&rows.to_owned(), &b);
+    check_result("broadcast rows", einsum!("ij,jk->ik", rows, b), &want);
+    let want = matmul_reference(&cols.to_owned(), &b);
+    check_result("broadcast cols", einsum!("ij,jk->ik", cols, &b), &want);
+    let scalar = arr0(2.0f64);
+    let all = scalar.broadcast((4, 4)).unwrap();
+    let want = reference("ii", &[all.to_owned().into_dyn()]);
+    check_result("all-zero strides trace", einsum!("ii", all), &want);
+    let want = reference(
+        "ij,jk->ik",
+        &[rows.to_owned().into_dyn(), all.to_owned().into_dyn()],
+    );
+    check_result("broadcast both", einsum!("ij,jk->ik", rows, all), &want);
+}
+
+#[test]
+fn operands_size_one_axes_broadcast() {
+    let mut rng = Lcg::new(8);
+    let a: Array2<f64> = random((3, 1), &mut rng);
+    let b: Array2<f64> = random((5, 4), &mut rng);
+    let (ad, bd) = (a.clone().into_dyn(), b.clone().into_dyn());
+    let want = reference("ij,jk->ik", &[ad.clone(), bd.clone()]);
+    assert_eq!(want.shape(), &[3, 4]);
+    check_result("(3,1)x(5,4)", einsum!("ij,jk->ik", a, b), &want);
+    let x: Array1<f64> = random(1, &mut rng);
+    let y: Array1<f64> = random(6, &mut rng);
+    let (xd, yd) = (x.clone().into_dyn(), y.clone().into_dyn());
+    check_result(
+        "i,i->i",
+        einsum!("i,i->i", x, y),
+        &reference("i,i->i", &[xd.clone(), yd.clone()]),
+    );
+    check_result(
+        "i,i",
+        einsum!("i,i", y, x),
+        &reference("i,i", &[yd.clone(), xd.clone()]),
+    );
+    let c: Array2<f64> = random((1, 4), &mut rng);
+    let cd = c.clone().into_dyn();
+    let want = reference("ij,ij->ij", &[ad.clone(), cd.clone()]);
+    assert_eq!(want.shape(), &[3, 4]);
+    check_result("(3,1)*(1,4)", einsum!("ij,ij->ij", a, c), &want);
+    check_result("dynamic", einsum!("ij,ij->ij", ad, cd), &want);
+}
+
+// ---------------------------------------------------------------------------
+// Integer wrapping
+// ---------------------------------------------------------------------------
+
+#[test]
+fn integers_wrap_like_numpy() {
+    let a = Array1::from_vec(vec![200u8, 100, 255, 17]);
+    let b = Array1::from_vec(vec![201u8, 3, 255, 99]);
+    let got: u8 = einsum!("i,i->", a, b);
+    let exact: u64 = a
+        .iter()
+        .zip(&b)
+        .map(|(&x, &y)| u64::from(x) * u64::from(y))
+        .sum();
+    assert_eq!(got, exact as u8);
+    let (ad, bd) = (a.clone().into_dyn(), b.clone().into_dyn());
+    check_result(
+        "u8 outer",
+        einsum!("i,j->ij", a, b),
+        &reference("i,j->ij", &[ad, bd]),
+    );
+
+    let mut rng = Lcg::new(9);
+    let big = |rng: &mut Lcg| i32::MAX - 1000 + rng.small(1000) as i32;
+    let m = Array2::from_shape_fn((3, 4), |_| big(&mut rng));
+    let n = Array2::from_shape_fn((4, 2), |_| -big(&mut rng));
+    let got = einsum!("ij,jk->ik", m, n);
+    let exact = Array2::from_shape_fn((3, 2), |(i, k)| {
+        (0..4)
+            .map(|j| i128::from(m[[i, j]]) * i128::from(n[[j, k]]))
+            .sum::<i128>() as i32
+    });
+    assert_eq!(got, exact);
+    let mi = m.clone().into_dyn();
+    check_result(
+        "i32 trace-like",
+        einsum!("ij,ij", m, m),
+        &reference("ij,ij", &[mi.clone(), mi]),
+    );
+    let t: i64 = einsum!("i->", Array1::from_elem(3, i64::MAX));
+    assert_eq!(t, i64::MAX.wrapping_mul(3));
+}
+
+// ---------------------------------------------------------------------------
+// The call form and lazy expressions
+// ---------------------------------------------------------------------------
+
+fn dyn2(a: &Array2<f64>) -> ArrayD<f64> {
+    a.clone().into_dyn()
+}
+
+fn dyn1(a: &Array1<f64>) -> ArrayD<f64> {
+    a.clone().into_dyn()
+}
+
+/// The seed's problem: `E = einsum("ijk,ikj->k", C + C2, C + C2)` with
+/// `C = einsum("i,jk->ijk", B, A)` and `C2 = einsum("j,ik->ijk", Y2, Z2)`.
+#[test]
+fn seed_expression() {
+    check_seed(5, 4);
+    check_seed(7, 64);
+}
+
+fn check_seed(n: usize, q: usize) {
+    let mut rng = Lcg::new(10);
+    let b: Array1<f64> = random(n, &mut rng);
+    let a: Array2<f64> = random((q, q), &mut rng);
+    let y2: Array1<f64> = random(q, &mut rng);
+    let z2: Array2<f64> = random((n, q), &mut rng);
+    let c = reference("i,jk->ijk", &[dyn1(&b), dyn2(&a)]);
+    let c2 = reference("j,ik->ijk", &[dyn1(&y2), dyn2(&z2)]);
+    let sum = combine(&c, 1.0, &c2, 1.0);
+    let want = reference("ijk,ikj->k", &[sum.clone(), sum.clone()]);
+    for layout in LAYOUTS {
+        let (lb, la) = (lay(&b, layout), lay(&a, layout));
+        let (ly, lz) = (lay(&y2, layout), lay(&z2, layout));
+        let (bv, av, yv, zv) = (lb.view(), la.view(), ly.view(), lz.view());
+        let got = einsum! {
+            let c = "i,jk->ijk"(bv, av);
+            let c2 = "j,ik->ijk"(yv, zv);
+            "ijk,ikj->k"(c + c2, c + c2)
+        };
+        check_result(&format!("seed {layout:?}"), got, &want);
+    }
+    // The same through a nested call instead of bindings.
+    let got = einsum!(
+        "ijk,ikj->k",
+        "i,jk->ijk"(b, a) + "j,ik->ijk"(y2, z2),
+        "i,jk->ijk"(b, a) + "j,ik->ijk"(y2, z2)
+    );
+    check_result("seed nested", got, &want);
+    // The scratch variant: `c + c` against `c`.
+    let twice = combine(&c, 2.0, &c, 0.0);
+    let want = reference("ijk,ikj->k", &[twice, c.clone()]);
+    let got = einsum! {
+        let c = "i,jk->ijk"(b, a);
+        "ijk,ikj->k"(c + c, c)
+    };
+    check_result("c + c, c", got, &want);
+}
+
+#[test]
+fn nested_call_with_a_materialized_operand() {
+    let (n, q) = (3, 4);
+    let mut rng = Lcg::new(11);
+    let b: Array1<f64> = random(n, &mut rng);
+    let a: Array2<f64> = random((q, q), &mut rng);
+    let y2: Array1<f64> = random(q, &mut rng);
+    let z2: Array2<f64> = random((n, q), &mut rng);
+    let c3: Array3<f64> = random((n, q, q), &mut rng);
+    let c = reference("i,jk->ijk", &[dyn1(&b), dyn2(&a)]);
+    let c2 = reference("j,ik->ijk", &[dyn1(&y2), dyn2(&z2)]);
+    let want = reference(
+        "ijk,ikj->k",
+        &[combine(&c, 1.0, &c2, 1.0), c3.clone().into_dyn()],
+    );
+    let got = einsum!("ijk,ikj->k", "i,jk->ijk"(b, a) + "j,ik->ijk"(y2, z2), c3);
+    check_result("nested", got, &want);
+    let want = reference(
+        "ijk,ikj->k",
+        &[combine(&c, 1.0, &c2, -1.0), c3.clone().into_dyn()],
+    );
+    let got = einsum! { "ijk,ikj->k"("i,jk->ijk"(b, a) - "j,ik->ijk"(y2, z2), c3) };
+    check_result("nested difference", got, &want);
+}
+
+#[test]
+fn linear_combinations_of_calls() {
+    check_linear_combinations(3, 4, 2);
+    // Large enough for GEMM, whose alpha and beta then carry the coefficients.
+    check_linear_combinations(24, 17, 19);
+}
+
+fn check_linear_combinations(ni: usize, nj: usize, nk: usize) {
+    let mut rng = Lcg::new(12);
+    let a: Array2<f64> = random((ni, nj), &mut rng);
+    let b: Array2<f64> = random((nj, nk), &mut rng);
+    let c: Array2<f64> = random((ni, nk), &mut rng);
+    let ab = matmul_reference(&a, &b);
+    let want = combine(&ab, 2.0, &dyn2(&c), -1.0);
+    check_result("2 ab - c", einsum! { 2.0 * "ij,jk->ik"(a, b) - c }, &want);
+    let alpha = -1.5;
+    let want = combine(&ab, alpha, &dyn2(&c), 1.0);
+    check_result(
+        "c + alpha ab",
+        einsum! { c + alpha * "ij,jk->ik"(a, b) },
+        &want,
+    );
+    let want = combine(&ab, -1.0, &dyn2(&c), 0.0);
+    check_result("-ab", einsum! { -"ij,jk->ik"(a, b) }, &want);
+    let (beta, gamma) = (0.5, 3.0);
+    let want = combine(&ab, beta * gamma, &dyn2(&c), -2.0);
+    check_result(
+        "beta gamma ab - 2c",
+        einsum! { beta * gamma * "ij,jk->ik"(a, b) - 2.0 * c },
+        &want,
+    );
+    // Transposed and untransposed terms in one sum.
+    let bt = b.t().to_owned();
+    let at = a.t().to_owned();
+    let want = combine(
+        &ab,
+        1.0,
+        &reference("kj,ji->ik", &[dyn2(&bt), dyn2(&at)]),
+        1.0,
+    );
+    check_result(
+        "ab + (b^T a^T)^T",
+        einsum! { "ij,jk->ik"(a, b) + "kj,ji->ik"(bt, at) },
+        &want,
+    );
+    // A rank-0 combination is a scalar.
+    let m: Array2<f64> = random((nj, nj), &mut rng);
+    let want = combine(
+        &reference("ii", &[dyn2(&m)]),
+        2.0,
+        &reference("ij,ij->", &[dyn2(&a), dyn2(&a)]),
+        -1.0,
+    );
+    let got: f64 = einsum! { 2.0 * "ii"(m) - "ij,ij->"(a, a) };
+    check_result("scalar combination", got, &want);
+}
+
+#[test]
+fn summed_labels_are_local_to_each_call() {
+    let mut rng = Lcg::new(13);
+    // The inner `j` is 7, the outer `j` is 3.
+    let a: Array2<f64> = random((2, 7), &mut rng);
+    let b: Array2<f64> = random((7, 3), &mut rng);
+    let c: Array2<f64> = random((3, 5), &mut rng);
+    let ab = matmul_reference(&a, &b);
+    let want = reference("ij,jk->ik", &[ab.clone(), dyn2(&c)]);
+    check_result(
+        "nested j",
+        einsum! { "ij,jk->ik"("ij,jk->ik"(a, b), c) },
+        &want,
+    );
+    let got = einsum! {
+        let t = "ij,jk->ik"(a, b);
+        "ij,jk->ik"(t, c)
+    };
+    check_result("bound j", got, &want);
+    // Two calls each summing their own `j`, of sizes 7 and 2, joined on `i`.
+    let x: Array2<f64> = random((3, 7), &mut rng);
+    let y: Array2<f64> = random((3, 2), &mut rng);
+    let want = reference(
+        "i,i->",
+        &[
+            reference("ij->i", &[dyn2(&x)]),
+            reference("ij->i", &[dyn2(&y)]),
+        ],
+    );
+    let got: f64 = einsum! { "i,i->"("ij->i"(x), "ij->i"(y)) };
+    check_result("sibling j", got, &want);
+    // The output labels of an inner call are renamed by the outer call's
+    // subscripts: the inner `ik` result is read as `ki` by the outer call.
+    let want = reference(
+        "ki,kl->il",
+        &[ab.clone(), reference("ij,jk->ik", &[ab.clone(), dyn2(&c)])],
+    );
+    let got = einsum! { "ki,kl->il"("ij,jk->ik"(a, b), "ij,jk->ik"("ij,jk->ik"(a, b), c)) };
+    check_result("renamed outputs", got, &want);
+}
+
+#[test]
+fn plain_operands_in_sums() {
+    let mut rng = Lcg::new(14);
+    let a: Array2<f64> = random((3, 4), &mut rng);
+    let b: Array2<f64> = random((3, 4), &mut rng);
+    let c: Array2<f64> = random((4, 2), &mut rng);
+    let sum = combine(&dyn2(&a), 1.0, &dyn2(&b), 1.0);
+    let want = reference("ij,jk->ik", &[sum, dyn2(&c)]);
+    check_result("(a + b) c", einsum! { "ij,jk->ik"(a + b, c) }, &want);
+    let diff = combine(&dyn2(&a), 1.0, &dyn2(&b), -2.0);
+    let want = reference("ij,jk->ik", &[diff.clone(), dyn2(&c)]);
+    check_result("(a - 2b) c", einsum! { "ij,jk->ik"(a - 2.0 * b, c) }, &want);
+    check_result(
+        "numpy form (a - 2b) c",
+        einsum!("ij,jk->ik", a - 2.0 * b, c.view()),
+        &want,
+    );
+    let want = reference("ij,ij->", &[diff.clone(), diff]);
+    let got: f64 = einsum! { "ij,ij->"(a - 2.0 * b, a - 2.0 * b) };
+    check_result("(a - 2b) . (a - 2b)", got, &want);
+}
+
+#[test]
+fn equal_terms_merge() {
+    check_equal_terms_merge(3, 4, 2);
+    check_equal_terms_merge(20, 16, 18);
+}
+
+fn check_equal_terms_merge(ni: usize, nj: usize, nk: usize) {
+    let mut rng = Lcg::new(15);
+    let a: Array2<f64> = random((ni, nj), &mut rng);
+    let b: Array2<f64> = random((nj, nk), &mut rng);
+    let ab = matmul_reference(&a, &b);
+    let doubled = combine(&ab, 2.0, &ab, 0.0);
+    check_result(
+        "x + x",
+        einsum! { "ij,jk->ik"(a, b) + "ij,jk->ik"(a, b) },
+        &doubled,
+    );
+    let got = einsum! {
+        let x = "ij,jk->ik"(a, b);
+        x + x
+    };
+    check_result("bound x + x", got, &doubled);
+    check_result("2 x", einsum! { 2.0 * "ij,jk->ik"(a, b) }, &doubled);
+    let zeros = combine(&ab, 0.0, &ab, 0.0);
+    assert_eq!(zeros.shape(), &[ni, nk]);
+    check_result(
+        "x - x",
+        einsum! { "ij,jk->ik"(a, b) - "ij,jk->ik"(a, b) },
+        &zeros,
+    );
+    let got = einsum! {
+        let x = "ij,jk->ik"(a, b);
+        x + x - 2.0 * x
+    };
+    check_result("x + x - 2x", got, &zeros);
+    let got: f64 = einsum! { "ij,ij->"(a, a) - "ij,ij->"(a, a) };
+    check_result("scalar x - x", got, &ArrayD::zeros(IxDyn(&[])));
+    // Integer coefficients merge exactly too.
+    let ai = a.mapv(|x| x as i64);
+    let bi = b.mapv(|x| x as i64);
+    let abi = reference("ij,jk->ik", &[ai.clone().into_dyn(), bi.clone().into_dyn()]);
+    let want = combine(&abi, 3, &abi, 0);
+    check_result(
+        "i64 x + 2x",
+        einsum! { "ij,jk->ik"(ai, bi) + 2 * "ij,jk->ik"(ai, bi) },
+        &want,
+    );
+}
+
+#[test]
+fn bindings_reused_across_calls() {
+    let mut rng = Lcg::new(16);
+    let a: Array2<f64> = random((3, 3), &mut rng);
+    let v: Array1<f64> = random(3, &mut rng);
+    // t = a a^T (summed j); then v^T t v and trace(t t), in one expression.
+    let t = reference("ij,kj->ik", &[dyn2(&a), dyn2(&a)]);
+    let want = combine(
+        &reference("i,ik,k->", &[dyn1(&v), t.clone(), dyn1(&v)]),
+        1.0,
+        &reference("ij,ji->", &[t.clone(), t.clone()]),
+        1.0,
+    );
+    let got: f64 = einsum! {
+        let t = "ij,kj->ik"(a, a);
+        "i,ik,k->"(v, t, v) + "ij,ji->"(t, t)
+    };
+    check_result("reused binding", got, &want);
+}

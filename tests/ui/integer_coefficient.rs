@@ -1,0 +1,10 @@
+use lazy_einsum::einsum;
+use lazy_einsum::ndarray::{Array1, Array2};
+
+fn main() {
+    let a = Array2::<f64>::zeros((2, 3));
+    let b = Array1::<f64>::zeros(3);
+    let _c = einsum! { 2 * "ij->ij"(a) };
+    let alpha = 0.5f32;
+    let _d = einsum! { "ij->ij"(a) * alpha - 3.0 * "ij->ij"(a) };
+}

@@ -1,0 +1,11 @@
+use lazy_einsum::einsum;
+use lazy_einsum::ndarray::{Array1, Array2};
+
+fn main() {
+    let a = Array2::<f64>::zeros((2, 3));
+    let b = Array1::<f64>::zeros(3);
+    let x = Array1::<f32>::zeros(3);
+    let _c = einsum!("ij,j->i", a, x);
+    let _d = einsum! { "ij->i"(a) - "i->i"(x) };
+    let _e = einsum!("i,->i", b, 2);
+}

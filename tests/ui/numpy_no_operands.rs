@@ -1,0 +1,5 @@
+use lazy_einsum::einsum;
+
+fn main() {
+    let _c = einsum!("ij->ji");
+}
