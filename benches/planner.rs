@@ -1,0 +1,137 @@
+//! Compile-time cost of the planner: `path::search` (exact dynamic
+//! programming up to `EXACT_SEARCH_MAX_OPERANDS` operands, greedy beyond) on
+//! 4-, 8-, 12- and 20-operand expressions with no size hints: the chain
+//! `ab,bc,cd,...->a.` and random networks (`n + 4` labels, 1 to 4 labels per
+//! operand, output = the labels that occur once, as numpy's implicit form).
+//!
+//! The planner lives in the proc-macro crate, which cannot export items, so
+//! its stage files are compiled into this benchmark as modules of the same
+//! names (`crate::cost`, `crate::ir`, `crate::path` resolve as they do there).
+//!
+//! Run with `cargo bench --bench planner` (append `-- --warm-up-time 1
+//! --measurement-time 3` for a shorter run).
+
+#[allow(dead_code)]
+#[path = "../einsum-macro/src/cost.rs"]
+mod cost;
+#[allow(dead_code)]
+#[path = "../einsum-macro/src/ir.rs"]
+mod ir;
+// Under `cargo clippy --all-targets` this target is checked with `cfg(test)`
+// but without the test harness: path.rs's test module is compiled with its
+// `#[test]` functions stripped, which leaves its imports unused.
+#[allow(dead_code)]
+#[cfg_attr(test, allow(unused_imports))]
+#[path = "../einsum-macro/src/path.rs"]
+mod path;
+
+use cost::SizeModel;
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use ir::Label;
+use std::collections::BTreeMap;
+use std::hint::black_box;
+use std::time::Duration;
+
+/// `ab,bc,cd,...` over `operands` matrices, output the two open ends.
+fn chain(operands: usize) -> (Vec<Vec<Label>>, Vec<Label>) {
+    let inputs = (0..operands)
+        .map(|k| vec![Label(k as u16), Label(k as u16 + 1)])
+        .collect();
+    (inputs, vec![Label(0), Label(operands as u16)])
+}
+
+/// A fixed-seed 64-bit LCG (Knuth's MMIX constants), high bits out.
+struct Lcg(u64);
+
+impl Lcg {
+    fn below(&mut self, bound: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((self.0 >> 33) % bound as u64) as usize
+    }
+}
+
+/// `operands` tensors of 1 to 4 labels drawn from `operands + 4`; the output
+/// is every label that occurs exactly once, ascending.
+fn random_network(operands: usize, seed: u64) -> (Vec<Vec<Label>>, Vec<Label>) {
+    let mut rng = Lcg(seed);
+    let labels = operands + 4;
+    let inputs: Vec<Vec<Label>> = (0..operands)
+        .map(|_| {
+            (0..1 + rng.below(4))
+                .map(|_| Label(rng.below(labels) as u16))
+                .collect()
+        })
+        .collect();
+    let mut count: BTreeMap<Label, usize> = BTreeMap::new();
+    for &l in inputs.iter().flatten() {
+        *count.entry(l).or_default() += 1;
+    }
+    let output = count
+        .into_iter()
+        .filter(|&(_, c)| c == 1)
+        .map(|(l, _)| l)
+        .collect();
+    (inputs, output)
+}
+
+/// The expression as numpy subscripts, for the report.
+fn subscripts(inputs: &[Vec<Label>], output: &[Label]) -> String {
+    let name = |l: &Label| {
+        char::from(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"[l.0 as usize])
+    };
+    let terms: Vec<String> = inputs
+        .iter()
+        .map(|t| t.iter().map(name).collect())
+        .collect();
+    format!(
+        "{}->{}",
+        terms.join(","),
+        output.iter().map(name).collect::<String>()
+    )
+}
+
+fn planner(c: &mut Criterion) {
+    let sizes = SizeModel::default();
+    let mut group = c.benchmark_group("planner_search");
+    for &n in &[4usize, 8, 12, 20] {
+        let cases = [
+            ("chain", chain(n)),
+            ("random", random_network(n, 7 + n as u64)),
+        ];
+        for (kind, (inputs, output)) in cases {
+            let found = path::search(&inputs, &output, &sizes, None).expect("no memory limit");
+            assert_eq!(found.steps.len(), n - 1, "{kind} {n}: a step per pair");
+            println!(
+                "{kind} {n} ({}): {}, cost {}",
+                if n <= path::EXACT_SEARCH_MAX_OPERANDS {
+                    "exact"
+                } else {
+                    "greedy"
+                },
+                subscripts(&inputs, &output),
+                found.cost
+            );
+            group.bench_with_input(BenchmarkId::new(kind, n), &n, |bch, _| {
+                bch.iter(|| {
+                    path::search(
+                        black_box(&inputs),
+                        black_box(&output),
+                        black_box(&sizes),
+                        None,
+                    )
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().warm_up_time(Duration::from_secs(1));
+    targets = planner
+}
+criterion_main!(benches);
