@@ -54,7 +54,7 @@ pub struct Roles {
 /// # Panics
 /// If the roles do not cover the loops, or the operands were checked against
 /// different loop spaces.
-pub fn gemm<T: LinalgScalar, const L: usize>(
+pub fn gemm<T: LinalgScalar + Send + Sync, const L: usize>(
     roles: Roles,
     out: StridedMut<'_, T, L>,
     a: Strided<'_, T, L>,

@@ -45,7 +45,7 @@ pub enum Write {
 /// # Panics
 /// If the operands were checked against different loop spaces, or the output
 /// depends on a summed loop.
-pub fn contract<T: LinalgScalar, const L: usize, const K: usize>(
+pub fn contract<T: LinalgScalar + Send + Sync, const L: usize, const K: usize>(
     n_free: usize,
     out: StridedMut<'_, T, L>,
     inputs: [Strided<'_, T, L>; K],
@@ -86,39 +86,116 @@ pub fn contract<T: LinalgScalar, const L: usize, const K: usize>(
         // With summed loops the output was zeroed above and every loop adds into it.
         write: if summed { Write::Accumulate } else { write },
     };
+    let ptrs = inputs.map(|i| i.ptr);
+    #[cfg(feature = "threading")]
+    if parallel::run(&nest, out.ptr, ptrs) {
+        return;
+    }
     // SAFETY: the output and every input were checked against `sizes` by
     // `in_loops`; the nest visits each index of the loop space once, so every
     // pointer it dereferences is inside its array. The output's `&mut` borrow
     // guarantees no input aliases it.
-    unsafe { nest.run(out.ptr, inputs.map(|i| i.ptr)) };
+    unsafe { nest.run(out.ptr, ptrs) };
 }
 
-/// The loops ordered outermost first, so that the loop with the smallest
-/// strides (summed over the output and the inputs) is innermost.
+/// With the `threading` feature, large loop nests split their outermost
+/// output loop between rayon's threads.
+#[cfg(feature = "threading")]
+mod parallel {
+    use super::Nest;
+    use ndarray::LinalgScalar;
+
+    /// Below this many innermost iterations a nest stays on one thread.
+    const MIN_PARALLEL_WORK: usize = 1 << 18;
+
+    /// Pointers moved into the worker threads.
+    struct Shared<T, const K: usize>(*mut T, [*const T; K]);
+    // SAFETY: the workers only read through the input pointers and write
+    // disjoint output elements (see `run`), and the caller's borrows outlive
+    // the scope that joins them.
+    unsafe impl<T: Send + Sync, const K: usize> Send for Shared<T, K> {}
+    unsafe impl<T: Send + Sync, const K: usize> Sync for Shared<T, K> {}
+
+    /// Runs `nest` on several threads when it is large and has an output loop
+    /// of length two or more to split; returns whether it did.
+    pub(super) fn run<T: LinalgScalar + Send + Sync, const L: usize, const K: usize>(
+        nest: &Nest<T, L, K>,
+        out: *mut T,
+        inputs: [*const T; K],
+    ) -> bool {
+        let work: usize = nest.sizes.iter().product();
+        let threads = rayon::current_num_threads();
+        let split = nest
+            .order
+            .iter()
+            .copied()
+            .find(|&l| nest.out_strides[l] != 0 && nest.sizes[l] >= 2);
+        let Some(l) = split else { return false };
+        if threads < 2 || work < MIN_PARALLEL_WORK {
+            return false;
+        }
+        let n = nest.sizes[l];
+        let chunk = n.div_ceil(threads);
+        let shared = Shared(out, inputs);
+        let shared = &shared;
+        rayon::scope(|scope| {
+            for start in (0..n).step_by(chunk) {
+                let len = chunk.min(n - start);
+                scope.spawn(move |_| {
+                    let mut part = Nest { ..*nest };
+                    part.sizes[l] = len;
+                    let at = start as isize;
+                    let out = shared.0.wrapping_offset(at * nest.out_strides[l]);
+                    let inputs: [*const T; K] = std::array::from_fn(|k| {
+                        shared.1[k].wrapping_offset(at * nest.in_strides[k][l])
+                    });
+                    // SAFETY: the part is the nest restricted to indices
+                    // start..start + len of output loop `l`, a sub-range of the
+                    // checked loop space; parts write disjoint output elements
+                    // because `l` indexes the output (nonzero stride of an
+                    // array without overlapping elements).
+                    unsafe { part.run(out, inputs) };
+                });
+            }
+        });
+        true
+    }
+}
+
+/// The loops ordered outermost first. Innermost go the loops along which
+/// some operand (or the output) is contiguous, so that at least one array is
+/// streamed (the tiling in [`Nest`] then keeps the others in cache); among
+/// those, the smallest total stride goes inside. On a tie a summed loop goes
+/// inside, for a dot product in registers; loops of length 1 go outermost.
 fn loop_order<const L: usize, const K: usize>(
     sizes: &[usize; L],
     out_strides: &[isize; L],
     in_strides: &[[isize; L]; K],
 ) -> [usize; L] {
-    let weight = |l: usize| -> (bool, usize, bool) {
-        let strides = out_strides[l].unsigned_abs()
-            + in_strides
-                .iter()
-                .map(|s| s[l].unsigned_abs())
-                .sum::<usize>();
-        // Length-1 loops go outermost; on a tie a summed loop goes inside, for
-        // a dot product in registers.
-        (sizes[l] > 1, strides, out_strides[l] == 0)
+    let weight = |l: usize| {
+        let strides = std::iter::once(out_strides[l])
+            .chain(in_strides.iter().map(|s| s[l]))
+            .map(isize::unsigned_abs);
+        let smallest = strides
+            .clone()
+            .filter(|&s| s != 0)
+            .min()
+            .unwrap_or(usize::MAX);
+        let total: usize = strides.sum();
+        (
+            sizes[l] > 1,
+            std::cmp::Reverse(smallest),
+            std::cmp::Reverse(total),
+            out_strides[l] == 0,
+        )
     };
     let mut order: [usize; L] = std::array::from_fn(|l| l);
-    order.sort_by(|&x, &y| {
-        let (wx, wy) = (weight(x), weight(y));
-        wx.0.cmp(&wy.0).then(wy.1.cmp(&wx.1)).then(wx.2.cmp(&wy.2))
-    });
+    order.sort_by_key(|&l| weight(l));
     order
 }
 
 /// A loop nest over a checked loop space, in a chosen order.
+#[derive(Clone, Copy)]
 struct Nest<T, const L: usize, const K: usize> {
     order: [usize; L],
     sizes: [usize; L],
