@@ -1,8 +1,9 @@
 //! The conformance table: every expression of `tests/data/expressions.txt`
 //! (numpy's documented forms and opt_einsum's public test list) as an
 //! `einsum!` call, checked against the naive reference of `common` in every
-//! layout, with fixed-dimension and dynamic operands and several element
-//! types; plus odd sizes, operand kinds, integer wrapping and the call form.
+//! layout, with fixed-dimension and dynamic operands, at small sizes (loop
+//! kernels) and large ones (GEMM), for several element types; plus odd sizes,
+//! operand kinds, integer wrapping and the call form.
 
 mod common;
 
@@ -144,6 +145,11 @@ table! {
     "bA,cb" => [0 1],
     " i j , j k " => [0 1],
     "i i -> " => [0],
+    // Case-sensitive labels, a rank-8 result, and a chain of ten operands
+    // (beyond the exhaustive path search).
+    "aA,Aa->Aa" => [0 1],
+    "abcdefgh,h->hgfedcba" => [0 1],
+    "ab,bc,cd,de,ef,fg,gh,hi,ij,jk->ak" => [0 1 2 3 4 5 6 7 8 9],
 }
 
 #[test]
@@ -360,6 +366,11 @@ fn table_large_f64_every_layout() {
 #[test]
 fn table_large_f32() {
     assert!(check_table::<f32>(large_sizes, &[Layout::F, Layout::Stepped]) >= 60);
+}
+
+#[test]
+fn table_large_complex_f32() {
+    assert!(check_table::<Complex<f32>>(large_sizes, &[Layout::Stepped]) >= 60);
 }
 
 #[test]
@@ -1022,4 +1033,160 @@ fn bindings_reused_across_calls() {
         "i,ik,k->"(v, t, v) + "ij,ji->"(t, t)
     };
     check_result("reused binding", got, &want);
+}
+
+#[test]
+fn operand_expressions_are_temporaries_evaluated_once() {
+    let mut rng = Lcg::new(17);
+    let a: Array2<f64> = random((3, 4), &mut rng);
+    let b: Array2<f64> = random((3, 5), &mut rng);
+    // Method calls returning views and owned temporaries.
+    let at = a.t().to_owned();
+    let want = matmul_reference(&at, &b);
+    check_result("a.t()", einsum!("ij,jk->ik", a.t(), &b), &want);
+    check_result("&a.t()", einsum!("ij,jk->ik", &a.t(), b.view()), &want);
+    check_result(
+        "mapv",
+        einsum!("ij,jk->ik", a.t().mapv(|x| x), b.clone()),
+        &want,
+    );
+    let rev = a.slice(ndarray::s![..;-1, ..]).to_owned();
+    let want = reference("ij,ik->jk", &[dyn2(&rev), dyn2(&b)]);
+    let got = einsum!("ij,ik->jk", a.slice(ndarray::s![..;-1, ..]), b);
+    check_result("slice", got, &want);
+    // Each Rust value is evaluated once, however often the expanded terms use it.
+    let calls = std::cell::Cell::new(0);
+    let counted = |m: &Array2<f64>| {
+        calls.set(calls.get() + 1);
+        m.clone()
+    };
+    let v: Array1<f64> = random(3, &mut rng);
+    let x = Array2::from_shape_fn((3, 3), |(i, j)| a[[i, j]]);
+    let got = einsum! {
+        let c = "i,jk->ijk"(v, counted(&x));
+        "ijk,ikj->k"(c + c, c - c + c)
+    };
+    assert_eq!(
+        calls.get(),
+        1,
+        "the operand expression ran {} times",
+        calls.get()
+    );
+    let c = reference("i,jk->ijk", &[dyn1(&v), dyn2(&x)]);
+    let want = reference("ijk,ikj->k", &[combine(&c, 2.0, &c, 0.0), c.clone()]);
+    check_result("counted operand", got, &want);
+    let coefficient_calls = std::cell::Cell::new(0);
+    let alpha = || {
+        coefficient_calls.set(coefficient_calls.get() + 1);
+        2.0
+    };
+    let got = einsum! {
+        let t = alpha() * "ij->ji"(x);
+        t + t - "ij->ij"(x)
+    };
+    assert_eq!(
+        coefficient_calls.get(),
+        1,
+        "the coefficient ran {} times",
+        coefficient_calls.get()
+    );
+    let want = combine(&reference("ij->ji", &[dyn2(&x)]), 4.0, &dyn2(&x), -1.0);
+    check_result("counted coefficient", got, &want);
+}
+
+#[test]
+fn repeated_labels_on_lazy_operands() {
+    let mut rng = Lcg::new(18);
+    let a: Array2<f64> = random((4, 3), &mut rng);
+    let b: Array2<f64> = random((3, 4), &mut rng);
+    let ab = matmul_reference(&a, &b);
+    // The trace and the diagonal of a product that is never materialized.
+    let got: f64 = einsum! { "ii"("ij,jk->ik"(a, b)) };
+    check_result(
+        "trace of a product",
+        got,
+        &reference("ii", std::slice::from_ref(&ab)),
+    );
+    let got = einsum! { "ii->i"("ij,jk->ik"(a, b)) };
+    check_result(
+        "diagonal of a product",
+        got,
+        &reference("ii->i", std::slice::from_ref(&ab)),
+    );
+    // A diagonal of a sum of products with a plain operand.
+    let m: Array2<f64> = random((4, 4), &mut rng);
+    let sum = combine(&ab, 1.0, &dyn2(&m), -3.0);
+    let got = einsum! { "ii->i"("ij,jk->ik"(a, b) - 3.0 * m) };
+    check_result("diagonal of a sum", got, &reference("ii->i", &[sum]));
+}
+
+#[test]
+fn coefficients_of_other_element_types() {
+    let mut rng = Lcg::new(19);
+    let x: Array2<Complex<f64>> = random((3, 4), &mut rng);
+    let y: Array2<Complex<f64>> = random((4, 2), &mut rng);
+    let i = Complex::new(0.0, 1.0);
+    let xy = reference("ij,jk->ik", &[x.clone().into_dyn(), y.clone().into_dyn()]);
+    let want = combine(&xy, i, &xy, Complex::new(2.0, 0.0));
+    let two = Complex::new(2.0, 0.0);
+    let got = einsum! { i * "ij,jk->ik"(x, y) + two * "ij,jk->ik"(x, y) };
+    check_result("complex coefficients", got, &want);
+    // Integer coefficients add with wrapping when equal terms merge.
+    let v = Array1::from_vec(vec![3u8, 100, 255]);
+    let (p, q) = (200u8, 100u8);
+    let vd = v.clone().into_dyn();
+    let want = combine(&vd, p, &vd, q);
+    let got = einsum! { p * "i->i"(v) + q * "i->i"(v) };
+    check_result("u8 coefficients", got, &want);
+}
+
+#[test]
+fn one_variable_used_several_times() {
+    let mut rng = Lcg::new(20);
+    let a: Array2<f64> = random((4, 4), &mut rng);
+    let ad = dyn2(&a);
+    let got: f64 = einsum!("ij,ji->", a, a);
+    check_result(
+        "a, a",
+        got,
+        &reference("ij,ji->", &[ad.clone(), ad.clone()]),
+    );
+    let got = einsum!("ij,ij,ji->ij", a, &a, a.view());
+    let want = reference("ij,ij,ji->ij", &[ad.clone(), ad.clone(), ad.clone()]);
+    check_result("a, &a, a.view()", got, &want);
+    let got = einsum!("ij,jk,kl->il", a, a.t(), a);
+    let at = a.t().to_owned().into_dyn();
+    let want = reference("ij,jk,kl->il", &[ad.clone(), at, ad.clone()]);
+    check_result("a, a.t(), a", got, &want);
+    let got = einsum! { "ij,jk->ik"(a, a) - "ij,jk->ik"(&a, a) };
+    check_result("a a - &a a", got, &ArrayD::zeros(IxDyn(&[4, 4])));
+}
+
+#[test]
+fn size_one_axes_broadcast_across_calls_and_sums() {
+    let mut rng = Lcg::new(21);
+    let x: Array2<f64> = random((2, 1), &mut rng);
+    let z: Array2<f64> = random((2, 3), &mut rng);
+    let y: Array2<f64> = random((3, 4), &mut rng);
+    // The inner call's `b` is 1, the outer `j` it becomes is 3 through `y`.
+    let inner = reference("ab->ab", &[dyn2(&x)]);
+    let want = reference("ij,jk->ik", &[inner, dyn2(&y)]);
+    assert_eq!(want.shape(), &[2, 4]);
+    check_result(
+        "across calls",
+        einsum! { "ij,jk->ik"("ab->ab"(x), y) },
+        &want,
+    );
+    // A sum whose terms broadcast against each other, as numpy's `x + z`.
+    let broadcast_sum = (&x + &z).into_dyn();
+    let want = reference("ij,jk->ik", &[broadcast_sum, dyn2(&y)]);
+    check_result("in a sum", einsum! { "ij,jk->ik"(x + z, y) }, &want);
+    // And with sizes where GEMM runs.
+    let x: Array2<f64> = random((20, 1), &mut rng);
+    let z: Array2<f64> = random((20, 17), &mut rng);
+    let y: Array2<f64> = random((17, 19), &mut rng);
+    let want = reference("ij,jk->ik", &[(&x + &z).into_dyn(), dyn2(&y)]);
+    check_result("in a sum, large", einsum! { "ij,jk->ik"(x + z, y) }, &want);
+    let want = reference("ij,jk->ik", &[dyn2(&x), dyn2(&y)]);
+    check_result("operand, large", einsum!("ij,jk->ik", x, y), &want);
 }

@@ -207,8 +207,8 @@ fn dynamic_rank_zero_and_too_few_axes() {
         ),
         "{err:?}"
     );
-    // Two different variables: with one variable at a rank-0 and a rank-1
-    // position (`",i->i", v, v`) the macro itself panicked at the time of writing.
+    // Two different variables, then one variable at a rank-0 and a rank-1
+    // position (uses of one variable share data but keep their own views).
     let w = ArrayD::<f64>::zeros(IxDyn(&[4]));
     let err = try_einsum!(",i->i", v, w).unwrap_err();
     assert!(
@@ -226,6 +226,11 @@ fn dynamic_rank_zero_and_too_few_axes() {
     assert!(
         err.to_string().contains("operand 0 (`v`) has 1 axes"),
         "{err}"
+    );
+    let err = try_einsum!(",i->i", v, v).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "einsum!(\",i->i\"): operand 0 (`v`) has 1 axes but its subscripts name 0"
     );
 }
 

@@ -119,36 +119,42 @@ int_elem!(i64, "i64", i64::MIN + 12345);
 int_elem!(i32, "i32", i32::MIN + 12345);
 int_elem!(u8, "u8", 0xA5);
 
-impl Elem for Complex<f64> {
-    const NAME: &'static str = "Complex<f64>";
-    const TOLERANCE: f64 = 1e-12;
-    fn small(re: i64, im: i64) -> Self {
-        Complex::new(re as f64, im as f64)
-    }
-    fn r_add(self, other: Self) -> Self {
-        self + other
-    }
-    fn r_mul(self, other: Self) -> Self {
-        self * other
-    }
-    fn sentinel() -> Self {
-        Complex::new(f64::NAN, f64::NAN)
-    }
-    fn is_sentinel(&self) -> bool {
-        self.re.is_nan() && self.im.is_nan()
-    }
-    fn magnitude(&self) -> f64 {
-        self.norm()
-    }
-    fn distance(a: Self, b: Self) -> f64 {
-        let d = (a - b).norm();
-        if d.is_nan() {
-            f64::INFINITY
-        } else {
-            d
+macro_rules! complex_elem {
+    ($f:ty, $name:literal, $tol:expr) => {
+        impl Elem for Complex<$f> {
+            const NAME: &'static str = $name;
+            const TOLERANCE: f64 = $tol;
+            fn small(re: i64, im: i64) -> Self {
+                Complex::new(re as $f, im as $f)
+            }
+            fn r_add(self, other: Self) -> Self {
+                self + other
+            }
+            fn r_mul(self, other: Self) -> Self {
+                self * other
+            }
+            fn sentinel() -> Self {
+                Complex::new(<$f>::NAN, <$f>::NAN)
+            }
+            fn is_sentinel(&self) -> bool {
+                self.re.is_nan() && self.im.is_nan()
+            }
+            fn magnitude(&self) -> f64 {
+                f64::from(self.norm())
+            }
+            fn distance(a: Self, b: Self) -> f64 {
+                let d = f64::from((a - b).norm());
+                if d.is_nan() {
+                    f64::INFINITY
+                } else {
+                    d
+                }
+            }
         }
-    }
+    };
 }
+complex_elem!(f64, "Complex<f64>", 1e-12);
+complex_elem!(f32, "Complex<f32>", 1e-5);
 
 /// An `einsum!` result as a dynamic array, with the static rank of its type
 /// (`Some(n)` for `Ix0..Ix6` and scalars, `None` for `IxDyn`).
@@ -183,7 +189,7 @@ macro_rules! materialize_scalar {
         }
     )*};
 }
-materialize_scalar!(f64, f32, i64, i32, u8, Complex<f64>);
+materialize_scalar!(f64, f32, i64, i32, u8, Complex<f64>, Complex<f32>);
 
 /// The static rank `einsum!` must give a result of rank `rank`.
 pub fn expected_static_rank(rank: usize) -> Option<usize> {
