@@ -104,12 +104,6 @@ fn read_sizes(list: &MetaList, used: &[char], options: &mut Options, errors: &mu
             return;
         }
     };
-    if hints.is_empty() {
-        errors.push(
-            SpanRange::of(list)
-                .error("einsum: `sizes()` gives no size: write `#![sizes(i = 1000)]`"),
-        );
-    }
     let mut hinted: Vec<char> = Vec::new();
     for hint in hints {
         let written = hint.path.to_token_stream().to_string().replace(' ', "");

@@ -148,38 +148,123 @@ impl ToTokens for SpanRange {
 
 impl Parse for MacroInput {
     fn parse(input: ParseStream) -> syn::Result<Self> {
-        // Syntax errors syn reports get the same prefix as the macro's own.
-        parse_input(input).map_err(|e| syn::Error::new(e.span(), format!("einsum: {e}")))
+        let tokens: TokenStream = input.parse()?;
+        let mut misplaced = Vec::new();
+        let tokens = strip_misplaced_options(tokens, true, &mut misplaced);
+        let parser = |input: ParseStream| parse_input(input, misplaced.clone());
+        syn::parse::Parser::parse2(parser, tokens).map_err(|e| {
+            // Syntax errors syn reports get the same prefix as the macro's own.
+            let mut all = syn::Error::new(e.span(), format!("einsum: {e}"));
+            for error in misplaced {
+                all.combine(error);
+            }
+            all
+        })
     }
 }
 
-fn parse_input(input: ParseStream) -> syn::Result<MacroInput> {
+/// Removes every `#![...]` that does not stand at the start of the input
+/// (`top`), also inside parentheses and brackets, with an error for each
+/// (syn's own would only say "expected square brackets"). Braces are left
+/// alone: a block in an operand may have inner attributes.
+fn strip_misplaced_options(
+    tokens: TokenStream,
+    top: bool,
+    errors: &mut Vec<syn::Error>,
+) -> TokenStream {
+    let tokens: Vec<TokenTree> = tokens.into_iter().collect();
+    let option_at = |k: usize| match (tokens.get(k), tokens.get(k + 1), tokens.get(k + 2)) {
+        (
+            Some(TokenTree::Punct(pound)),
+            Some(TokenTree::Punct(bang)),
+            Some(TokenTree::Group(g)),
+        ) => pound.as_char() == '#' && bang.as_char() == '!' && g.delimiter() == Delimiter::Bracket,
+        _ => false,
+    };
+    let mut kept = TokenStream::new();
+    let mut leading = top;
+    let mut k = 0;
+    while k < tokens.len() {
+        if option_at(k) {
+            if !leading {
+                let option = TokenStream::from_iter(tokens[k..k + 3].iter().cloned());
+                let name = match &tokens[k + 2] {
+                    TokenTree::Group(g) => g.stream().into_iter().next().map(|t| t.to_string()),
+                    _ => None,
+                };
+                errors.push(SpanRange::of(&option).error(format!(
+                    "einsum: options go at the start of the input: move `#![{}(...)]` before everything else",
+                    name.unwrap_or_default()
+                )));
+                k += 3;
+                continue;
+            }
+            kept.extend(tokens[k..k + 3].iter().cloned());
+            k += 3;
+            continue;
+        }
+        leading = false;
+        let token = match &tokens[k] {
+            TokenTree::Group(g)
+                if matches!(g.delimiter(), Delimiter::Parenthesis | Delimiter::Bracket) =>
+            {
+                let before = errors.len();
+                let inner = strip_misplaced_options(g.stream(), false, errors);
+                if errors.len() == before {
+                    TokenTree::Group(g.clone())
+                } else {
+                    let mut group = proc_macro2::Group::new(g.delimiter(), inner);
+                    group.set_span(g.span());
+                    TokenTree::Group(group)
+                }
+            }
+            other => other.clone(),
+        };
+        kept.extend([token]);
+        k += 1;
+    }
+    kept
+}
+
+fn parse_input(input: ParseStream, errors: Vec<syn::Error>) -> syn::Result<MacroInput> {
     let options = input.call(Attribute::parse_inner)?;
-    let mut reader = Reader::default();
+    let mut reader = Reader {
+        errors,
+        ..Reader::default()
+    };
     for attribute in input.call(Attribute::parse_outer)? {
         reader.reject_attribute(&attribute);
     }
-    let (bindings, target, body, body_span) =
-        if input.peek(LitStr) && !input.peek2(syn::token::Paren) {
-            let (call, span) = numpy_form(input, &mut reader)?;
-            (Vec::new(), None, call, span)
-        } else if let Some(first) = numpy_form_without_literal(input) {
-            let expressions = Punctuated::<Expr, Token![,]>::parse_terminated(input)?;
+    let (bindings, target, body, body_span) = if input.peek(LitStr)
+        && !input.peek2(syn::token::Paren)
+    {
+        let (call, span) = numpy_form(input, &mut reader)?;
+        (Vec::new(), None, call, span)
+    } else if let Some(first) = numpy_form_without_literal(input) {
+        let expressions = Punctuated::<Expr, Token![,]>::parse_terminated(input)?;
+        if subscripts_literal_call(&first) {
+            let comma = expressions.pairs().next().and_then(|p| p.punct().copied());
+            reader.error(
+                    &comma,
+                    "einsum: unexpected `,` after a call: the call form is one expression like `\"ij,jk->ik\"(a, b)`, the numpy form `\"ij,jk->ik\", a, b`",
+                );
+        } else {
             reader.error(
                 &first,
                 "einsum: the subscripts must be a string literal: `einsum!(\"ij,jk->ik\", a, b)`",
             );
-            let span = SpanRange::of(&expressions);
-            (Vec::new(), None, Lazy::Combination(Vec::new()), span)
-        } else {
-            let start = input.span();
-            let statements = syn::Block::parse_within(input)?;
-            let all = match (statements.first(), statements.last()) {
-                (Some(first), Some(last)) => SpanRange::of(first).to(SpanRange::of(last)),
-                _ => SpanRange::single(start),
-            };
-            reader.statements(statements, all)
+        }
+        let span = SpanRange::of(&expressions);
+        (Vec::new(), None, Lazy::Combination(Vec::new()), span)
+    } else {
+        let start = input.span();
+        let statements = syn::Block::parse_within(input)?;
+        let all = match (statements.first(), statements.last()) {
+            (Some(first), Some(last)) => SpanRange::of(first).to(SpanRange::of(last)),
+            _ => SpanRange::single(start),
         };
+        reader.statements(statements, all)
+    };
     Ok(MacroInput {
         options,
         bindings,
@@ -210,15 +295,13 @@ fn numpy_form(input: ParseStream, reader: &mut Reader) -> syn::Result<(Lazy, Spa
     Ok((reader.call(subscripts, args.iter(), span, &[]), span))
 }
 
-/// `s, a, b`: the numpy form with something other than a string literal
-/// first. Returns that first expression, leaving `input` untouched.
+/// `s, a, b` (or `"ij->ji"(a), b`): the numpy form with something other than
+/// a string literal first. Returns that first expression, leaving `input`
+/// untouched.
 fn numpy_form_without_literal(input: ParseStream) -> Option<Expr> {
     let fork = input.fork();
     let first: Expr = fork.parse().ok()?;
-    if !fork.peek(Token![,]) || subscripts_literal_call(&first) {
-        return None;
-    }
-    Some(first)
+    fork.peek(Token![,]).then_some(first)
 }
 
 fn subscripts_literal_call(expr: &Expr) -> bool {
