@@ -36,22 +36,30 @@ fn filled<D: Dimension>(shape: D, salt: usize) -> Array<f64, D> {
     a
 }
 
-/// `|x - y| <= tol * max(1, |y|)` elementwise, with a message naming the case.
+/// Same length and `|x - y| <= tol * max(1, |y|)` elementwise, with a
+/// message naming the case.
 fn assert_close<'a>(
     case: &str,
     x: impl IntoIterator<Item = &'a f64>,
     y: impl IntoIterator<Item = &'a f64>,
 ) {
-    let mut count = 0;
-    for (&x, &y) in x.into_iter().zip(y) {
+    let (x, y): (Vec<f64>, Vec<f64>) = (
+        x.into_iter().copied().collect(),
+        y.into_iter().copied().collect(),
+    );
+    assert!(
+        x.len() == y.len() && !x.is_empty(),
+        "{case}: {} elements from einsum!, {} from the baseline",
+        x.len(),
+        y.len()
+    );
+    for (x, y) in x.into_iter().zip(y) {
         let tol = 1e-10 * y.abs().max(1.0);
         assert!(
             (x - y).abs() <= tol,
             "{case}: einsum! gives {x}, the baseline {y}"
         );
-        count += 1;
     }
-    assert!(count > 0, "{case}: nothing compared");
 }
 
 // ---------------------------------------------------------------- GEMM steps
@@ -61,7 +69,6 @@ fn assert_close<'a>(
 ///
 /// # Safety
 /// `a` and `b` with those sizes and strides must address in-bounds elements.
-#[allow(clippy::too_many_arguments)]
 unsafe fn dgemm_new(
     (m, k, n): (usize, usize, usize),
     a: *const f64,
@@ -93,8 +100,8 @@ unsafe fn dgemm_new(
     c
 }
 
-/// Batch size of the `bij,bjk->bik` case at each matrix size: about 2 n^3 b
-/// = 0.5 to 4 GFLOP at most, so one call stays under ~100 ms.
+/// Batch size of the `bij,bjk->bik` case at each matrix size: 2 n^3 b =
+/// 17 MFLOP, 0.27 GFLOP and 4.3 GFLOP, so one call stays under ~100 ms.
 fn batch_for(n: usize) -> usize {
     match n {
         0..=64 => 32,

@@ -220,7 +220,7 @@ fn coefficient_text(c: &Coefficient, value_text: &dyn Fn(usize) -> String) -> St
 
 /// How much cheaper the plan is than one loop nest per term.
 fn speedup(naive: &Poly, planned: &Poly) -> String {
-    if planned.is_zero() {
+    if planned.is_zero() || naive.is_zero() {
         return "nothing to compute".into();
     }
     if naive.degree() == planned.degree() {

@@ -136,8 +136,10 @@ impl Expander<'_> {
                 Node::Operand { .. } => None,
             }
         }
-        find(node, self.checked)
-            .unwrap_or_else(|| (0..rank).map(|k| (b'a' + k as u8) as char).collect())
+        find(node, self.checked).unwrap_or_else(|| {
+            let letters: Vec<char> = ('a'..='z').chain('A'..='Z').collect();
+            (0..rank).map(|k| letters[k % letters.len()]).collect()
+        })
     }
 
     /// The first operand naming the same variable as `value` (`a`, `&a`,

@@ -14,6 +14,8 @@ mod options;
 mod parse;
 mod path;
 mod plan;
+#[cfg(test)]
+mod robustness;
 mod subscripts;
 mod validate;
 

@@ -113,6 +113,20 @@ pub fn validate(input: MacroInput) -> Result<Checked, Vec<syn::Error>> {
     let options = options::read(&options, &checker.labels, &mut errors);
     errors.append(&mut checker.errors);
     if errors.is_empty() {
+        let mut seen = vec![None; binding_nodes.len()];
+        if let Some((b, first, second)) =
+            binding_rank_conflict(&body, rank, &binding_nodes, &mut seen)
+        {
+            errors.push(syn::Error::new(
+                bindings[b].name.span(),
+                format!(
+                    "einsum: `{}` is used with rank {first} in one place and rank {second} in another",
+                    bindings[b].name
+                ),
+            ));
+        }
+    }
+    if errors.is_empty() {
         Ok(Checked {
             options,
             sites: checker.sites,
@@ -124,6 +138,38 @@ pub fn validate(input: MacroInput) -> Result<Checked, Vec<syn::Error>> {
         })
     } else {
         Err(errors)
+    }
+}
+
+/// Walks the tree as distribution expands it (a call's arguments at their
+/// label counts, a sum's terms at the sum's rank) and returns a binding met at
+/// two ranks, with both: a binding without a call of its own takes its rank
+/// from its uses, which must agree.
+fn binding_rank_conflict(
+    node: &Node,
+    rank: usize,
+    bindings: &[Node],
+    seen: &mut [Option<usize>],
+) -> Option<(usize, usize, usize)> {
+    match node {
+        Node::Call {
+            subscripts, args, ..
+        } => args
+            .iter()
+            .zip(&subscripts.inputs)
+            .find_map(|(arg, labels)| binding_rank_conflict(arg, labels.len(), bindings, seen)),
+        Node::Combination(terms) => terms
+            .iter()
+            .find_map(|t| binding_rank_conflict(&t.node, rank, bindings, seen)),
+        Node::Binding(b) => match seen[*b] {
+            Some(first) if first != rank => Some((*b, first, rank)),
+            Some(_) => None,
+            None => {
+                seen[*b] = Some(rank);
+                binding_rank_conflict(&bindings[*b], rank, bindings, seen)
+            }
+        },
+        Node::Operand { .. } => None,
     }
 }
 
