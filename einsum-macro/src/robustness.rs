@@ -22,9 +22,7 @@
 //!   passes `$x:expr` fragments.
 //! - [`token_soup`]: balanced random token trees from the macro's vocabulary.
 //!
-//! Panics found that are not fixed yet are `#[ignore]`d regression tests at
-//! the end of this file; the properties do not generate those inputs (see
-//! [`known_bug`]), so that the suite stays green until they are fixed.
+//! Every panic found is kept as a regression test at the end of this file.
 
 use crate::codegen::{self, OnError};
 use crate::{describe, parse, plan, validate};
@@ -143,79 +141,6 @@ fn config(default: u32) -> Config {
         },
         ..base
     }
-}
-
-/// Inputs of a bug found here and not fixed yet (each has an `#[ignore]`d
-/// regression test below): the properties skip them, so that they keep
-/// looking for new bugs and stay green. Each check states the bug's cause on
-/// the validated input, not its symptom; remove it when the bug is fixed.
-fn known_bug(src: &str) -> bool {
-    let Ok(input) = syn::parse_str::<parse::MacroInput>(src) else {
-        return false;
-    };
-    let Ok(checked) = validate::validate(input) else {
-        return false;
-    };
-    if binding_expanded_at_two_ranks(&checked) {
-        return true;
-    }
-    // An unknown bug in planning is no known one: let the property see it.
-    catch_unwind(AssertUnwindSafe(|| {
-        let (_, plan) = plan::plan_best(&checked, checked.target.as_ref().map(|t| t.kind));
-        naive_cost_underflows(&plan)
-    }))
-    .unwrap_or(false)
-}
-
-/// Bug 1 (`binding_of_unknown_rank_used_at_two_ranks`): a binding with no
-/// rank of its own (its value has no call: `let c = a;`, `let d = c;`,
-/// `let d = -c;`) passes validation while distribution expands it at two
-/// ranks. Walks the input as `distribute` expands it.
-fn binding_expanded_at_two_ranks(checked: &validate::Checked) -> bool {
-    use validate::Node;
-    fn walk(
-        node: &Node,
-        rank: usize,
-        checked: &validate::Checked,
-        ranks: &mut Vec<Option<usize>>,
-    ) -> bool {
-        match node {
-            Node::Call {
-                subscripts, args, ..
-            } => args
-                .iter()
-                .zip(&subscripts.inputs)
-                .any(|(arg, labels)| walk(arg, labels.len(), checked, ranks)),
-            Node::Combination(terms) => terms.iter().any(|t| walk(&t.node, rank, checked, ranks)),
-            Node::Binding(b) => match ranks[*b] {
-                Some(seen) => seen != rank,
-                None => {
-                    ranks[*b] = Some(rank);
-                    walk(&checked.bindings[*b], rank, checked, ranks)
-                }
-            },
-            Node::Operand { .. } => false,
-        }
-    }
-    let mut ranks = vec![None; checked.bindings.len()];
-    walk(&checked.body, checked.rank, checked, &mut ranks)
-}
-
-/// Bug 3 (`plan_printout_with_a_naive_cost_that_underflows`): the naive
-/// cost of every term is zero (tiny size hints underflow `f64`) while the
-/// planned cost is a non-zero constant, and `describe::speedup` indexes the
-/// naive cost's first term.
-fn naive_cost_underflows(plan: &plan::Plan) -> bool {
-    let term_plans = plan
-        .terms
-        .iter()
-        .chain(plan.sums.iter().flat_map(|s| &s.terms));
-    let (mut naive, mut planned) = (crate::cost::Poly::zero(), crate::cost::Poly::zero());
-    for term in term_plans {
-        naive += &term.naive_cost;
-        planned += &term.cost;
-    }
-    naive.is_zero() && !planned.is_zero() && planned.degree() == 0
 }
 
 // ---------------------------------------------------------------------------
@@ -971,11 +896,11 @@ fn token_soup() -> impl Strategy<Value = String> {
 // ---------------------------------------------------------------------------
 // The properties.
 
-/// Fails the case on a panic, unless `src` has a known bug.
+/// Fails the case on a panic.
 fn no_new_panic(src: &str, outcome: Result<Outcome, String>) -> Result<(), TestCaseError> {
     match outcome {
-        Err(message) if !known_bug(src) => Err(TestCaseError::fail(message)),
-        _ => Ok(()),
+        Err(message) => Err(TestCaseError::fail(format!("{src}: {message}"))),
+        Ok(_) => Ok(()),
     }
 }
 
@@ -1181,15 +1106,6 @@ fn more_than_64_labels_in_one_term() {
     assert_eq!(check(&src), Outcome::Expanded);
     let src = format!("#![max_intermediate(1)] \"{all},{all}->\"(a, \"{all}->{all}\"(b) + c)");
     assert_eq!(check(&src), Outcome::Expanded);
-}
-
-/// The properties skip the inputs of the bugs below: the filter must
-/// recognize each of them as long as it panics.
-#[test]
-fn known_bug_filter_matches_the_open_bugs() {
-    for src in BINDING_AT_TWO_RANKS.iter().chain(&[UNDERFLOWING_SIZES]) {
-        assert!(run(src).is_ok() || known_bug(src), "{src}");
-    }
 }
 
 /// Bug 1: see [`binding_of_unknown_rank_used_at_two_ranks`].
