@@ -85,7 +85,8 @@ pub fn gemm<T: LinalgScalar + Send + Sync, const L: usize>(
     if !shaped_like_gemm || work < MIN_GEMM_WORK || !is_gemm_type::<T>() {
         return contract(batch + m + n, out, [a, b], alpha, write);
     }
-    let mut batch_loops: Vec<usize> = (0..batch).collect();
+    let mut batch_loops = LoopList::<L>::default();
+    (0..batch).for_each(|l| batch_loops.push(l));
     let gm = fuse(
         &sizes,
         m_loops,
@@ -98,8 +99,9 @@ pub fn gemm<T: LinalgScalar + Send + Sync, const L: usize>(
         [&out.strides, &b.strides],
         &mut batch_loops,
     );
-    let free_batch = batch_loops.len();
+    let free_batch = batch_loops.len;
     let gk = fuse(&sizes, k_loops, [&a.strides, &b.strides], &mut batch_loops);
+    let batch_loops = batch_loops.as_slice();
     if gm.size == 0 || gn.size == 0 || batch_loops[..free_batch].iter().any(|&l| sizes[l] == 0) {
         return;
     }
@@ -151,7 +153,7 @@ pub fn gemm<T: LinalgScalar + Send + Sync, const L: usize>(
         }
     };
     let (mut pa, mut pb, mut pc) = (a.ptr, b.ptr, out.ptr);
-    let mut index = vec![0usize; batch_loops.len()];
+    let mut index = [0usize; L];
     loop {
         call(pa, pb, pc);
         // Batch odometer; `wrapping_offset` because a pointer may step past its
@@ -194,9 +196,11 @@ fn fuse<const L: usize>(
     sizes: &[usize; L],
     loops: std::ops::Range<usize>,
     strides: [&[isize; L]; 2],
-    batch: &mut Vec<usize>,
+    batch: &mut LoopList<L>,
 ) -> Fused {
-    let mut live: Vec<usize> = loops.filter(|&l| sizes[l] != 1).collect();
+    let mut live = LoopList::<L>::default();
+    loops.filter(|&l| sizes[l] != 1).for_each(|l| live.push(l));
+    let live = live.as_mut_slice();
     live.sort_by_key(|&l| std::cmp::Reverse(strides[0][l].unsigned_abs()));
     let mut fused = Fused {
         size: 1,
@@ -219,8 +223,40 @@ fn fuse<const L: usize>(
         }
     }
     fused.size = live[start..].iter().map(|&l| sizes[l]).product();
-    batch.extend_from_slice(&live[..start]);
+    live[..start].iter().for_each(|&l| batch.push(l));
     fused
+}
+
+/// At most `L` loop indices, without a heap allocation per step.
+#[derive(Debug, Clone, Copy)]
+struct LoopList<const L: usize> {
+    ids: [usize; L],
+    len: usize,
+}
+
+impl<const L: usize> Default for LoopList<L> {
+    fn default() -> Self {
+        LoopList {
+            ids: [0; L],
+            len: 0,
+        }
+    }
+}
+
+impl<const L: usize> LoopList<L> {
+    /// Appends a loop; a step has `L` loops, each listed at most once.
+    fn push(&mut self, l: usize) {
+        self.ids[self.len] = l;
+        self.len += 1;
+    }
+
+    fn as_slice(&self) -> &[usize] {
+        &self.ids[..self.len]
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [usize] {
+        &mut self.ids[..self.len]
+    }
 }
 
 /// The stride one step past the run `loops` (outermost first): `stride * size` of its outermost loop.
@@ -374,13 +410,13 @@ mod tests {
         // Two m loops of a C-order (4, 5) block fuse into 20 with stride 1.
         let sizes = [4, 5];
         let c_order = [5isize, 1];
-        let mut batch = Vec::new();
+        let mut batch = LoopList::default();
         let f = fuse(&sizes, 0..2, [&c_order, &c_order], &mut batch);
-        assert_eq!((f.size, f.strides, batch.len()), (20, [1, 1], 0));
+        assert_eq!((f.size, f.strides, batch.len), (20, [1, 1], 0));
         // Same loops, the second operand transposed: only the inner loop fuses.
         let f_order = [1isize, 4];
         let f = fuse(&sizes, 0..2, [&c_order, &f_order], &mut batch);
-        assert_eq!((f.size, batch), (5, vec![0]));
+        assert_eq!((f.size, batch.as_slice()), (5, &[0][..]));
     }
 
     #[test]
