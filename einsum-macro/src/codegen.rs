@@ -108,36 +108,43 @@ pub fn generate(
             )
         }
     };
-    let steps = plan.steps.iter().enumerate().map(|(k, step)| {
-        let allocate = match step.destination {
-            // Allocated by the first step writing it (a materialized sum has several).
-            Destination::Intermediate(id)
-                if !plan.steps[..k]
-                    .iter()
-                    .any(|s| s.destination == step.destination) =>
-            {
-                let name = intermediate_ident(id);
-                let shape: Vec<Ident> = plan.intermediates[id]
-                    .labels
-                    .iter()
-                    .map(|&l| size_ident(l))
-                    .collect();
-                let alloc = allocation(&shape, &rt);
-                quote!(let mut #name = #alloc;)
-            }
-            Destination::Intermediate(_) | Destination::Result => quote!(),
+    let steps = plan.passes.iter().map(|pass| {
+        // Intermediates are allocated by the first step writing them (a
+        // materialized sum has several) and dropped after their last reader.
+        let allocate = pass
+            .clone()
+            .filter_map(|k| match plan.steps[k].destination {
+                Destination::Intermediate(id)
+                    if !plan.steps[..k]
+                        .iter()
+                        .any(|s| s.destination == plan.steps[k].destination) =>
+                {
+                    let name = intermediate_ident(id);
+                    let shape: Vec<Ident> = plan.intermediates[id]
+                        .labels
+                        .iter()
+                        .map(|&l| size_ident(l))
+                        .collect();
+                    let alloc = allocation(&shape, &rt);
+                    Some(quote!(let mut #name = #alloc;))
+                }
+                Destination::Intermediate(_) | Destination::Result => None,
+            });
+        let call = if pass.len() == 1 {
+            generate_step(&plan.steps[pass.start], plan, &out_view, &rt)
+        } else {
+            generate_fused(&plan.steps[pass.clone()], plan, &out_view, &rt)
         };
-        let call = generate_step(step, plan, &out_view, &rt);
         let free = plan
             .intermediates
             .iter()
             .enumerate()
-            .filter(|(_, i)| i.last_use == k)
+            .filter(|(_, i)| pass.contains(&i.last_use) && i.uses > 0)
             .map(|(id, _)| {
                 let name = intermediate_ident(id);
                 quote!(::core::mem::drop(#name);)
             });
-        quote!(#allocate #call #(#free)*)
+        quote!(#(#allocate)* #call #(#free)*)
     });
     let error = quote!(#rt::EinsumError);
     let result = Ident::new("__result", Span::mixed_site());
@@ -294,29 +301,96 @@ fn is_coefficient(checked: &Checked, k: usize) -> bool {
 }
 
 fn generate_step(step: &Step, plan: &Plan, out_view: &Ident, rt: &TokenStream) -> TokenStream {
-    let loops = &step.loops;
+    let space = Ident::new("__space", Span::mixed_site());
+    let sizes: Vec<Ident> = step.loops.iter().map(|&l| size_ident(l)).collect();
+    let StepOperands {
+        destination,
+        mut inputs,
+        alpha,
+        write,
+    } = step_operands(step, &step.loops, plan, out_view, &space, rt);
+    let call = match step.kernel {
+        Kernel::Loops { n_free } => {
+            quote!(#rt::contract(#n_free, #destination, [#(#inputs),*], #alpha, #write))
+        }
+        Kernel::Gemm { batch, m, n, k } => {
+            let (b, a) = (
+                inputs.pop().expect("two inputs"),
+                inputs.pop().expect("two inputs"),
+            );
+            quote!(#rt::gemm(#rt::Roles { batch: #batch, m: #m, n: #n, k: #k }, #destination, #a, #b, #alpha, #write))
+        }
+    };
+    quote!({
+        let #space = #rt::LoopSpace::new([#(#sizes),*]);
+        #call;
+    })
+}
+
+/// One pass over the array the steps share (their first input), whose axes
+/// are the loops.
+fn generate_fused(steps: &[Step], plan: &Plan, out_view: &Ident, rt: &TokenStream) -> TokenStream {
+    let space = Ident::new("__space", Span::mixed_site());
+    let sizes: Vec<Ident> = steps[0].inputs[0]
+        .1
+        .iter()
+        .map(|&l| size_ident(l))
+        .collect();
+    let members = steps.iter().map(|step| {
+        let StepOperands {
+            destination,
+            inputs,
+            alpha,
+            write,
+        } = step_operands(step, &step.inputs[0].1, plan, out_view, &space, rt);
+        quote!(#rt::FusedStep { out: #destination, inputs: [#(#inputs),*], alpha: #alpha, write: #write })
+    });
+    quote!({
+        let #space = #rt::LoopSpace::new([#(#sizes),*]);
+        #rt::contract_fused([#(#members),*]);
+    })
+}
+
+/// A step's operands viewed in the loop space `space` whose loops are `loops`.
+struct StepOperands {
+    destination: TokenStream,
+    inputs: Vec<TokenStream>,
+    alpha: TokenStream,
+    write: TokenStream,
+}
+
+fn step_operands(
+    step: &Step,
+    loops: &[Label],
+    plan: &Plan,
+    out_view: &Ident,
+    space: &Ident,
+    rt: &TokenStream,
+) -> StepOperands {
     let position = |l: &Label| {
         loops
             .iter()
             .position(|m| m == l)
             .expect("every label has a loop")
     };
-    let space = Ident::new("__space", Span::mixed_site());
-    let sizes: Vec<Ident> = loops.iter().map(|&l| size_ident(l)).collect();
-    let inputs = step.inputs.iter().map(|(source, labels)| {
-        let axes: Vec<usize> = labels.iter().map(position).collect();
-        match source {
-            Source::Leaf(value) => {
-                let view = view_ident(*value);
-                quote!(#view.in_loops(&#space, [#(#axes),*]))
+    let inputs = step
+        .inputs
+        .iter()
+        .map(|(source, labels)| {
+            let axes: Vec<usize> = labels.iter().map(position).collect();
+            match source {
+                Source::Leaf(value) => {
+                    let view = view_ident(*value);
+                    quote!(#view.in_loops(&#space, [#(#axes),*]))
+                }
+                Source::Intermediate(k) => {
+                    let name = intermediate_ident(*k);
+                    let rank = plan.intermediates[*k].labels.len();
+                    quote!(#rt::View::<_, #rank>::whole(&#name).in_loops(&#space, [#(#axes),*]))
+                }
             }
-            Source::Intermediate(k) => {
-                let name = intermediate_ident(*k);
-                let rank = plan.intermediates[*k].labels.len();
-                quote!(#rt::View::<_, #rank>::whole(&#name).in_loops(&#space, [#(#axes),*]))
-            }
-        }
-    });
+        })
+        .collect();
     let dest_axes: Vec<usize> = step.destination_labels.iter().map(position).collect();
     let destination = match step.destination {
         Destination::Result => quote!(#out_view.in_loops(&#space, [#(#dest_axes),*])),
@@ -326,28 +400,16 @@ fn generate_step(step: &Step, plan: &Plan, out_view: &Ident, rt: &TokenStream) -
             quote!(#rt::ViewMut::<_, #rank>::whole(&mut #name).in_loops(&#space, [#(#dest_axes),*]))
         }
     };
-    let alpha = coefficient(&step.alpha, rt);
     let write = match step.write {
         Write::Overwrite => quote!(#rt::Write::Overwrite),
         Write::Accumulate => quote!(#rt::Write::Accumulate),
     };
-    let call = match step.kernel {
-        Kernel::Loops { n_free } => {
-            quote!(#rt::contract(#n_free, #destination, [#(#inputs),*], #alpha, #write))
-        }
-        Kernel::Gemm { batch, m, n, k } => {
-            let mut inputs = inputs;
-            let (a, b) = (
-                inputs.next().expect("two inputs"),
-                inputs.next().expect("two inputs"),
-            );
-            quote!(#rt::gemm(#rt::Roles { batch: #batch, m: #m, n: #n, k: #k }, #destination, #a, #b, #alpha, #write))
-        }
-    };
-    quote!({
-        let #space = #rt::LoopSpace::new([#(#sizes),*]);
-        #call;
-    })
+    StepOperands {
+        destination,
+        inputs,
+        alpha: coefficient(&step.alpha, rt),
+        write,
+    }
 }
 
 /// The coefficient as an element-typed expression.

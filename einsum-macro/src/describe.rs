@@ -129,6 +129,28 @@ pub fn describe(checked: &Checked, sop: &SumOfProducts, plan: &Plan) -> String {
             shared.join(", ")
         }
     );
+    let fused: Vec<String> = plan
+        .passes
+        .iter()
+        .filter(|pass| pass.len() > 1)
+        .map(|pass| {
+            let steps: Vec<String> = pass.clone().map(|s| (s + 1).to_string()).collect();
+            let shared = match &plan.steps[pass.start].inputs[0].0 {
+                Source::Leaf(v) => value_text(*v),
+                Source::Intermediate(id) => format!("#{id}"),
+            };
+            format!("steps {} read {shared} in one pass", steps.join(", "))
+        })
+        .collect();
+    let _ = writeln!(
+        out,
+        "fused passes: {}",
+        if fused.is_empty() {
+            "none".to_string()
+        } else {
+            fused.join("; ")
+        }
+    );
     let _ = write!(
         out,
         "total cost {total}, one loop nest per term {naive_total}: {}",

@@ -2,13 +2,14 @@
 //!
 //! ```text
 //! tokens --parse--> MacroInput --validate--> Checked --distribute--> SumOfProducts
-//!        --plan--> Plan --codegen--> Rust block calling ::lazy_einsum::__private
+//!        --plan--> Plan --fuse--> Plan --codegen--> Rust block calling ::lazy_einsum::__private
 //! ```
 
 mod codegen;
 mod cost;
 mod describe;
 mod distribute;
+mod fuse;
 mod ir;
 mod options;
 mod parse;
@@ -57,7 +58,8 @@ fn compile(input: TokenStream, output: Output) -> TokenStream {
         Ok(checked) => checked,
         Err(errors) => return compile_errors(&errors),
     };
-    let (sop, plan) = plan::plan_best(&checked, checked.target.as_ref().map(|t| t.kind));
+    let (sop, mut plan) = plan::plan_best(&checked, checked.target.as_ref().map(|t| t.kind));
+    fuse::fuse(&mut plan, &sop);
     match output {
         Output::Code(on_error) => codegen::generate(&checked, &sop, &plan, on_error).into(),
         Output::Description => {

@@ -127,6 +127,9 @@ pub struct SumPlan {
 pub struct Plan {
     /// The steps, in execution order.
     pub steps: Vec<Step>,
+    /// Consecutive ranges of steps run as one pass (see [`crate::fuse`]);
+    /// a range of one step runs on its own.
+    pub passes: Vec<std::ops::Range<usize>>,
     /// The intermediates, by id.
     pub intermediates: Vec<Intermediate>,
     /// The materialized sums, in execution order.
@@ -138,6 +141,21 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// Sets each intermediate's last reading step and number of readers.
+    pub fn recount_uses(&mut self) {
+        for intermediate in &mut self.intermediates {
+            (intermediate.last_use, intermediate.uses) = (0, 0);
+        }
+        for (k, step) in self.steps.iter().enumerate() {
+            for (source, _) in &step.inputs {
+                if let Source::Intermediate(id) = source {
+                    self.intermediates[*id].last_use = k;
+                    self.intermediates[*id].uses += 1;
+                }
+            }
+        }
+    }
+
     /// The cost of every step.
     pub fn cost(&self) -> Poly {
         let mut total = Poly::zero();
@@ -241,22 +259,16 @@ pub fn plan(sop: &SumOfProducts, options: &Options, target: Option<TargetKind>) 
         Some(TargetKind::Add | TargetKind::Subtract) => Write::Accumulate,
     };
     let terms = planner.terms(&sop.terms, &sop.output, Destination::Result, write, negate);
-    let mut intermediates = planner.intermediates;
-    for (k, step) in planner.steps.iter().enumerate() {
-        for (source, _) in &step.inputs {
-            if let Source::Intermediate(id) = source {
-                intermediates[*id].last_use = k;
-                intermediates[*id].uses += 1;
-            }
-        }
-    }
-    Plan {
+    let mut plan = Plan {
+        passes: (0..planner.steps.len()).map(|k| k..k + 1).collect(),
         steps: planner.steps,
-        intermediates,
+        intermediates: planner.intermediates,
         sums,
         terms,
         sizes: planner.sizes,
-    }
+    };
+    plan.recount_uses();
+    plan
 }
 
 fn monomial(s: SizeExpr) -> Monomial {

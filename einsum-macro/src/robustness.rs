@@ -69,7 +69,8 @@ fn pipeline(tokens: TokenStream) -> Outcome {
             return Outcome::Invalid;
         }
     };
-    let (sop, plan) = plan::plan_best(&checked, checked.target.as_ref().map(|t| t.kind));
+    let (sop, mut plan) = plan::plan_best(&checked, checked.target.as_ref().map(|t| t.kind));
+    crate::fuse::fuse(&mut plan, &sop);
     for on_error in [OnError::Panic, OnError::Return] {
         let code = codegen::generate(&checked, &sop, &plan, on_error);
         if let Err(e) = syn::parse2::<syn::Expr>(code.clone()) {

@@ -196,13 +196,13 @@ fn loop_order<const L: usize, const K: usize>(
 
 /// A loop nest over a checked loop space, in a chosen order.
 #[derive(Clone, Copy)]
-struct Nest<T, const L: usize, const K: usize> {
-    order: [usize; L],
-    sizes: [usize; L],
-    out_strides: [isize; L],
-    in_strides: [[isize; L]; K],
-    alpha: T,
-    write: Write,
+pub(crate) struct Nest<T, const L: usize, const K: usize> {
+    pub(crate) order: [usize; L],
+    pub(crate) sizes: [usize; L],
+    pub(crate) out_strides: [isize; L],
+    pub(crate) in_strides: [[isize; L]; K],
+    pub(crate) alpha: T,
+    pub(crate) write: Write,
 }
 
 impl<T: LinalgScalar, const L: usize, const K: usize> Nest<T, L, K> {
@@ -304,7 +304,7 @@ impl<T: LinalgScalar, const L: usize, const K: usize> Nest<T, L, K> {
     /// # Safety
     /// Those positions must be in range for loop `l`, the others at in-range indices.
     #[inline]
-    unsafe fn innermost_of(
+    pub(crate) unsafe fn innermost_of(
         &self,
         l: usize,
         out: *mut T,
@@ -326,7 +326,7 @@ impl<T: LinalgScalar, const L: usize, const K: usize> Nest<T, L, K> {
     /// # Safety
     /// All `n` positions of `out` and of every input must be in bounds.
     #[inline]
-    unsafe fn innermost(
+    pub(crate) unsafe fn innermost(
         &self,
         out: *mut T,
         inputs: [*const T; K],
@@ -381,6 +381,24 @@ impl<T: LinalgScalar, const L: usize, const K: usize> Nest<T, L, K> {
                         }
                     }
                 }
+                2 => {
+                    let ((x, sx), (y, sy)) = (moving[0], moving[1]);
+                    match self.write {
+                        Write::Accumulate => {
+                            for t in 0..n as isize {
+                                let o = out.offset(t * out_step);
+                                *o =
+                                    add(*o, mul(factor, mul(*x.offset(t * sx), *y.offset(t * sy))));
+                            }
+                        }
+                        Write::Overwrite => {
+                            for t in 0..n as isize {
+                                *out.offset(t * out_step) =
+                                    mul(factor, mul(*x.offset(t * sx), *y.offset(t * sy)));
+                            }
+                        }
+                    }
+                }
                 _ => {
                     for t in 0..n as isize {
                         let mut p = factor;
@@ -416,8 +434,8 @@ impl<T: LinalgScalar, const L: usize, const K: usize> Nest<T, L, K> {
 
 /// Strides (in elements) from which a walk along the innermost loop touches a
 /// new cache line at every step, and the tile length used then.
-const LONG_STRIDE: usize = 16;
-const TILE: usize = 64;
+pub(crate) const LONG_STRIDE: usize = 16;
+pub(crate) const TILE: usize = 64;
 
 /// Independent partial sums: a float sum with one accumulator is bound by the
 /// latency of each addition (measured here: a 2000 x 2000 matrix-vector

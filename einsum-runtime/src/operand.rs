@@ -513,7 +513,12 @@ impl<'a, T: LinalgScalar, const R: usize> ViewMut<'a, T, R> {
                 "einsum: output axis {axis} does not have the size of loop {lp}"
             );
         }
+        let mut indexed = [false; L];
+        for &lp in &axis_loops {
+            indexed[lp] = true;
+        }
         StridedMut {
+            indexed,
             ptr: self.ptr,
             strides: loop_strides(&self.shape, &self.strides, space, &axis_loops),
             sizes: space.sizes,
@@ -583,6 +588,9 @@ pub struct StridedMut<'a, T, const L: usize> {
     pub(crate) ptr: *mut T,
     pub(crate) strides: [isize; L],
     pub(crate) sizes: [usize; L],
+    /// Whether the output has an axis on each loop (its stride may still be
+    /// zero, for an axis of length 0 or 1).
+    pub(crate) indexed: [bool; L],
     life: PhantomData<&'a mut T>,
 }
 

@@ -1,0 +1,823 @@
+//! Fused passes: several loop-nest steps that read the same array over the
+//! same loops run as one walk over that array.
+//!
+//! The seed problem's terms read `a` three times (`jk,kj->k`, `jk,j->k`,
+//! `kj,j->k`) and `z2` twice; run one after the other, each step streams the
+//! whole matrix from memory. Fused, each block of the shared array is loaded
+//! once and every step consumes it while it is in cache. When the two
+//! innermost loops are tiled and have the same length, tiles are visited in
+//! transposed pairs, `(J, K)` then `(K, J)`, so a step reading the array
+//! transposed (`a[j,k] a[k,j]`) finds its other tile in cache too.
+
+use crate::kernels::{fill_zero, Nest, Write, LONG_STRIDE};
+use crate::operand::{Strided, StridedMut};
+use crate::scalar::{add, mul};
+use ndarray::LinalgScalar;
+use std::ops::Range;
+
+/// One step of a fused pass:
+/// `out[free] (=|+=) alpha * sum over the other loops of inputs[0] * inputs[1]`.
+///
+/// The loops an output does not depend on are summed. The first input of the
+/// first step is the array the steps share: its strides choose the loop
+/// order.
+pub struct FusedStep<'a, T, const L: usize> {
+    /// Where the step writes.
+    pub out: StridedMut<'a, T, L>,
+    /// The two operands.
+    pub inputs: [Strided<'a, T, L>; 2],
+    /// The scalar factor.
+    pub alpha: T,
+    /// Overwrite or accumulate.
+    pub write: Write,
+}
+
+/// Runs `steps`, which share one loop space, as one pass over it.
+///
+/// ```
+/// use einsum_runtime::fused::{contract_fused, FusedStep};
+/// use einsum_runtime::kernels::Write;
+/// use einsum_runtime::operand::{LoopSpace, View, ViewMut};
+/// use einsum_runtime::shape::Site;
+/// const SITE: Site = Site { subscripts: "ij,j->i", operands: &["a", "v"] };
+/// let a = ndarray::arr2(&[[1.0, 2.0], [3.0, 4.0]]);
+/// let v = ndarray::arr1(&[1.0, 10.0]);
+/// let (mut row_dots, mut column_dots) = (ndarray::Array1::zeros(2), ndarray::Array1::zeros(2));
+/// // loops: i, j (the axes of `a`)
+/// let space = LoopSpace::new([2, 2]);
+/// let (va, vv) = (View::<f64, 2>::new(&a, &SITE, 0).unwrap(), View::<f64, 1>::new(&v, &SITE, 1).unwrap());
+/// let mut rows = ViewMut::new(&mut row_dots, [2], &SITE, "r").unwrap();
+/// let mut columns = ViewMut::new(&mut column_dots, [2], &SITE, "c").unwrap();
+/// contract_fused([
+///     // r[i] = sum_j a[i,j] v[j]
+///     FusedStep { out: rows.in_loops(&space, [0]), inputs: [va.in_loops(&space, [0, 1]), vv.in_loops(&space, [1])], alpha: 1.0, write: Write::Overwrite },
+///     // c[j] = sum_i a[i,j] v[i]
+///     FusedStep { out: columns.in_loops(&space, [1]), inputs: [va.in_loops(&space, [0, 1]), vv.in_loops(&space, [0])], alpha: 1.0, write: Write::Overwrite },
+/// ]);
+/// assert_eq!(row_dots, ndarray::arr1(&[21.0, 43.0]));
+/// assert_eq!(column_dots, ndarray::arr1(&[31.0, 42.0]));
+/// ```
+///
+/// # Panics
+/// If the steps were checked against different loop spaces.
+pub fn contract_fused<T: LinalgScalar, const L: usize, const P: usize>(
+    steps: [FusedStep<'_, T, L>; P],
+) {
+    let Some(first) = steps.first() else { return };
+    let sizes = first.out.sizes;
+    assert!(
+        steps
+            .iter()
+            .all(|s| s.out.sizes == sizes && s.inputs.iter().all(|i| i.sizes == sizes)),
+        "einsum: fused steps checked against different loop spaces"
+    );
+    let order = anchor_order(&sizes, &first.inputs[0].strides);
+    let nests: [Nest<T, L, 2>; P] = std::array::from_fn(|p| {
+        let step = &steps[p];
+        let summed = (0..L).any(|l| !step.out.indexed[l] && sizes[l] > 1);
+        let mut write = step.write;
+        if write == Write::Overwrite && (summed || sizes.contains(&0)) {
+            let (mut free_sizes, mut free_strides, mut count) = ([0; L], [0; L], 0);
+            for l in (0..L).filter(|&l| step.out.indexed[l]) {
+                (free_sizes[count], free_strides[count]) = (sizes[l], step.out.strides[l]);
+                count += 1;
+            }
+            // SAFETY: `fill_zero` walks the loops the output has axes on, at
+            // indices below their checked sizes.
+            unsafe { fill_zero(&free_sizes[..count], &free_strides[..count], step.out.ptr) };
+            write = Write::Accumulate;
+        }
+        Nest {
+            order,
+            sizes,
+            out_strides: step.out.strides,
+            in_strides: step.inputs.each_ref().map(|i| i.strides),
+            alpha: step.alpha,
+            write,
+        }
+    });
+    if sizes.contains(&0) {
+        return;
+    }
+    let pointers: [Pointers<T>; P] =
+        std::array::from_fn(|p| (steps[p].out.ptr, steps[p].inputs.each_ref().map(|i| i.ptr)));
+    // SAFETY: every output and input was checked against `sizes` by
+    // `in_loops`, and the pass visits each index of the loop space once per
+    // step. The outputs' `&mut` borrows guarantee that no output aliases
+    // another step's output or any input.
+    unsafe { run(&nests, pointers) };
+}
+
+/// A step's output and input pointers.
+type Pointers<T> = (*mut T, [*const T; 2]);
+
+/// Loops ordered outermost first by the shared array's strides, largest
+/// outside; loops of length 1 outermost.
+fn anchor_order<const L: usize>(sizes: &[usize; L], strides: &[isize; L]) -> [usize; L] {
+    let mut order: [usize; L] = std::array::from_fn(|l| l);
+    order.sort_by_key(|&l| (sizes[l] > 1, std::cmp::Reverse(strides[l].unsigned_abs())));
+    order
+}
+
+/// # Safety
+/// As for [`Nest::run`], for every nest with its pointers; the nests share
+/// their order and sizes.
+unsafe fn run<T: LinalgScalar, const L: usize, const P: usize>(
+    nests: &[Nest<T, L, 2>; P],
+    mut pointers: [Pointers<T>; P],
+) {
+    let Some(first) = nests.first() else { return };
+    let (order, sizes) = (first.order, first.sizes);
+    if L == 0 {
+        for (nest, &(out, inputs)) in nests.iter().zip(&pointers) {
+            // SAFETY: the single index of an empty loop space is valid.
+            unsafe { nest.innermost_of(0, out, inputs, 0, 1) };
+        }
+        return;
+    }
+    let inner = order[L - 1];
+    let tiled = L >= 2 && sizes[inner] > BLOCK && sizes[order[L - 2]] > 1 && {
+        let long = |s: isize| s.unsigned_abs() >= LONG_STRIDE;
+        nests
+            .iter()
+            .any(|n| long(n.out_strides[inner]) || n.in_strides.iter().any(|s| long(s[inner])))
+    };
+    let outer = &order[..L - if tiled { 2 } else { 1 }];
+    let mut index = [0usize; L];
+    loop {
+        // SAFETY: the outer loops are at in-range indices; the inner ones
+        // cover exactly their own ranges.
+        unsafe {
+            if tiled {
+                two_innermost_in_blocks(nests, &pointers);
+            } else {
+                for (nest, &(out, inputs)) in nests.iter().zip(&pointers) {
+                    nest.innermost_of(inner, out, inputs, 0, sizes[inner]);
+                }
+            }
+        }
+        // The odometer of `Nest::run`, for every step's pointers.
+        let mut d = outer.len();
+        loop {
+            if d == 0 {
+                return;
+            }
+            d -= 1;
+            let l = outer[d];
+            index[d] += 1;
+            let back = index[d] == sizes[l];
+            let steps = if back { 1 - sizes[l] as isize } else { 1 };
+            for (nest, (out, inputs)) in nests.iter().zip(&mut pointers) {
+                *out = out.wrapping_offset(nest.out_strides[l] * steps);
+                for (ptr, s) in inputs.iter_mut().zip(&nest.in_strides) {
+                    *ptr = ptr.wrapping_offset(s[l] * steps);
+                }
+            }
+            if !back {
+                break;
+            }
+            index[d] = 0;
+        }
+    }
+}
+
+/// The two innermost loops, the second in blocks of [`BLOCK`] indices: every
+/// step walks the block's rows in turn, so what one step loads the next finds
+/// in cache, and a step that walks a column reads each cache line of it for
+/// the whole block.
+///
+/// A symmetric step (see [`is_symmetric`]) instead sweeps the block against
+/// the columns past it, reading `a[block, c]` and its transpose `a[c, block]`
+/// together; the matrix-vector steps over the same array (see
+/// [`companion_of`]) ride along, so each element is loaded once for all of
+/// them.
+///
+/// # Safety
+/// As for [`run`], with the outer loops at in-range indices.
+unsafe fn two_innermost_in_blocks<T: LinalgScalar, const L: usize, const P: usize>(
+    nests: &[Nest<T, L, 2>; P],
+    pointers: &[Pointers<T>; P],
+) {
+    let first = &nests[0];
+    let (second, inner) = (first.order[L - 2], first.order[L - 1]);
+    let (rows, columns) = (first.sizes[second], first.sizes[inner]);
+    let symmetric =
+        |p: usize| rows == columns && is_symmetric(&nests[p], pointers[p], second, inner);
+    let leader = (0..P).find(|&p| symmetric(p));
+    // Each step's part in the sweep of its symmetric leader, if it has one.
+    let sweeps: [Option<(usize, Accumulation<T>)>; P] = std::array::from_fn(|p| {
+        let (nest, (out, _)) = (&nests[p], pointers[p]);
+        let o = nest.out_strides[second] + nest.out_strides[inner];
+        let own = Accumulation {
+            out,
+            o,
+            alpha: nest.alpha,
+            kind: Kind::Symmetric,
+        };
+        match leader {
+            Some(l) if l == p => Some((p, own)),
+            Some(_) if symmetric(p) => Some((p, own)),
+            Some(l) => companion_of(nest, pointers[p], &nests[l], pointers[l], (second, inner))
+                .map(|kind| {
+                    (
+                        l,
+                        Accumulation {
+                            out,
+                            o,
+                            alpha: nest.alpha,
+                            kind,
+                        },
+                    )
+                }),
+            None => None,
+        }
+    });
+    for start in (0..rows).step_by(BLOCK) {
+        let block = start..(start + BLOCK).min(rows);
+        for ((nest, &(out, inputs)), sweep) in nests.iter().zip(pointers).zip(&sweeps) {
+            // A step in a sweep covers the columns before the block in
+            // earlier sweeps (as transposes) and those past it in this one.
+            let plain = if sweep.is_some() {
+                block.clone()
+            } else {
+                0..columns
+            };
+            for row in block.clone() {
+                let at = row as isize;
+                let out = out.wrapping_offset(at * nest.out_strides[second]);
+                let inputs: [*const T; 2] = std::array::from_fn(|k| {
+                    inputs[k].wrapping_offset(at * nest.in_strides[k][second])
+                });
+                // SAFETY: `row` < rows and `plain` lies in 0..columns.
+                unsafe { nest.innermost_of(inner, out, inputs, plain.start, plain.len()) };
+            }
+        }
+        if block.end == columns {
+            continue;
+        }
+        for p in 0..P {
+            // One sweep per symmetric step, with its companions.
+            if !matches!(sweeps[p], Some((l, _)) if l == p) {
+                continue;
+            }
+            let mut accumulations = [sweeps[p].expect("a sweep").1; P];
+            let mut count = 0;
+            for &(l, accumulation) in sweeps.iter().flatten() {
+                if l == p {
+                    accumulations[count] = accumulation;
+                    count += 1;
+                }
+            }
+            let (a, [sr, sc]) = (
+                pointers[p].1[0],
+                [
+                    nests[p].in_strides[0][second],
+                    nests[p].in_strides[0][inner],
+                ],
+            );
+            let sweep = Sweep {
+                a,
+                sr,
+                sc,
+                columns: block.end..columns,
+            };
+            // SAFETY: the block's indices and the columns past it are in
+            // range for both loops, which have one size; every accumulation
+            // was checked against the same loop space.
+            unsafe {
+                if block.len() == BLOCK {
+                    sweep.run::<BLOCK, P>(block.start, &accumulations[..count]);
+                } else {
+                    for row in block.clone() {
+                        sweep.run::<1, P>(row, &accumulations[..count]);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Rows per block in [`two_innermost_in_blocks`]: a cache line of `f64`.
+const BLOCK: usize = 8;
+
+/// Whether a step is `out[x] += alpha * sum_y a[x,y] a[y,x]` over the two
+/// innermost loops (`ij,ji->i`): both inputs are the same array, one
+/// transposed, and the output follows exactly one of the two loops. Its
+/// products are then symmetric, `p(x, y) = p(y, x)`, and each one feeds two
+/// output elements.
+fn is_symmetric<T, const L: usize>(
+    nest: &Nest<T, L, 2>,
+    (_, inputs): Pointers<T>,
+    second: usize,
+    inner: usize,
+) -> bool {
+    let [x, y] = nest.in_strides;
+    let o = nest.out_strides;
+    inputs[0] == inputs[1]
+        && x[second] == y[inner]
+        && x[inner] == y[second]
+        && x[second] != x[inner]
+        && nest.write == Write::Accumulate
+        && (o[second] == 0) != (o[inner] == 0)
+}
+
+/// How a step reading a symmetric step's array takes part in its sweep: a
+/// matrix-vector product `out[x] += alpha * a[., .] v[y]` with `x` and `y`
+/// each one of the two loops, accumulating.
+fn companion_of<T, const L: usize>(
+    nest: &Nest<T, L, 2>,
+    (_, inputs): Pointers<T>,
+    leader: &Nest<T, L, 2>,
+    (_, leader_inputs): Pointers<T>,
+    (second, inner): (usize, usize),
+) -> Option<Kind<T>> {
+    let (a, v, o) = (nest.in_strides[0], nest.in_strides[1], nest.out_strides);
+    let same_array = inputs[0] == leader_inputs[0]
+        && a[second] == leader.in_strides[0][second]
+        && a[inner] == leader.in_strides[0][inner];
+    let vector = v[second] == 0 || v[inner] == 0;
+    let vector_output = o[second] == 0 || o[inner] == 0;
+    (same_array && vector && vector_output && nest.write == Write::Accumulate).then_some(
+        Kind::Vector {
+            v: inputs[1],
+            sv: v[second] + v[inner],
+            out_on_inner: o[inner] != 0,
+            v_on_inner: v[inner] != 0,
+        },
+    )
+}
+
+/// What a step adds up in a sweep.
+#[derive(Clone, Copy)]
+enum Kind<T> {
+    /// `out[x] += alpha * a[x,y] a[y,x]`.
+    Symmetric,
+    /// `out[x] += alpha * a[p,q] v[y]`, `x` and `y` each `p` or `q`.
+    Vector {
+        v: *const T,
+        sv: isize,
+        /// Whether the output follows the inner loop `q` (else `p`).
+        out_on_inner: bool,
+        /// Whether `v` follows the inner loop `q` (else `p`).
+        v_on_inner: bool,
+    },
+}
+
+/// A step's output in a sweep: `out + x * o` is its element at index `x`.
+#[derive(Clone, Copy)]
+struct Accumulation<T> {
+    out: *mut T,
+    o: isize,
+    alpha: T,
+    kind: Kind<T>,
+}
+
+/// Rows `r0..r0 + H` of `a` against `columns` (all past them), and the
+/// transposed elements `a[columns, r0..r0 + H]`.
+struct Sweep<T> {
+    a: *const T,
+    sr: isize,
+    sc: isize,
+    columns: Range<usize>,
+}
+
+impl<T: LinalgScalar> Sweep<T> {
+    /// Adds every accumulation's share of the block and its transpose, in
+    /// one walk over the columns.
+    ///
+    /// # Safety
+    /// Rows `r0..r0 + H` and `columns` must be in range for both loops of
+    /// `a` and of every accumulation's output and vector; at most `P`
+    /// accumulations.
+    unsafe fn run<const H: usize, const P: usize>(
+        &self,
+        r0: usize,
+        accumulations: &[Accumulation<T>],
+    ) {
+        let rows: [*const T; H] = std::array::from_fn(|j| self.at(r0 + j, 0));
+        let mut row_sums = [[T::zero(); H]; P];
+        // Each vector at the block's rows.
+        let block_values: [[T; H]; P] = std::array::from_fn(|k| match accumulations.get(k) {
+            Some(Accumulation {
+                kind: Kind::Vector { v, sv, .. },
+                ..
+            }) => {
+                // SAFETY: the block's rows are in range for the vector.
+                std::array::from_fn(|j| unsafe { *v.wrapping_offset((r0 + j) as isize * sv) })
+            }
+            _ => [T::zero(); H],
+        });
+        let sc = self.sc;
+        for c in self.columns.clone() {
+            let strip = self.at(c, r0);
+            // SAFETY: rows r0..r0 + H and column c are in range for both loops.
+            let (column, strip): ([T; H], [T; H]) = unsafe {
+                if sc == 1 {
+                    let strip = std::slice::from_raw_parts(strip, H);
+                    (
+                        std::array::from_fn(|j| *rows[j].add(c)),
+                        std::array::from_fn(|j| strip[j]),
+                    )
+                } else {
+                    let at = c as isize * sc;
+                    (
+                        std::array::from_fn(|j| *rows[j].wrapping_offset(at)),
+                        std::array::from_fn(|j| *strip.wrapping_offset(j as isize * sc)),
+                    )
+                }
+            };
+            for ((acc, sums), vr) in accumulations.iter().zip(&mut row_sums).zip(&block_values) {
+                // Upper elements a[r0 + j, c] = column[j], at (p, q) = (r0 + j, c);
+                // lower elements a[c, r0 + j] = strip[j], at (p, q) = (c, r0 + j).
+                // Each adds to the output at c (summed over j) or at r0 + j.
+                let (to_column, to_rows): ([T; H], [T; H]) = match acc.kind {
+                    Kind::Symmetric => {
+                        let products = std::array::from_fn(|j| mul(column[j], strip[j]));
+                        (products, products)
+                    }
+                    Kind::Vector {
+                        v,
+                        sv,
+                        out_on_inner,
+                        v_on_inner,
+                    } => {
+                        // SAFETY: c is in range for the vector.
+                        let vc = unsafe { *v.wrapping_offset(c as isize * sv) };
+                        match (out_on_inner, v_on_inner) {
+                            (true, false) => (
+                                std::array::from_fn(|j| mul(column[j], vr[j])),
+                                std::array::from_fn(|j| mul(strip[j], vc)),
+                            ),
+                            (false, true) => (
+                                std::array::from_fn(|j| mul(strip[j], vr[j])),
+                                std::array::from_fn(|j| mul(column[j], vc)),
+                            ),
+                            (true, true) => (
+                                std::array::from_fn(|j| mul(column[j], vc)),
+                                std::array::from_fn(|j| mul(strip[j], vr[j])),
+                            ),
+                            (false, false) => (
+                                std::array::from_fn(|j| mul(strip[j], vc)),
+                                std::array::from_fn(|j| mul(column[j], vr[j])),
+                            ),
+                        }
+                    }
+                };
+                for j in 0..H {
+                    sums[j] = add(sums[j], to_rows[j]);
+                }
+                // SAFETY: c is in range for the output.
+                unsafe {
+                    let out = acc.out.wrapping_offset(c as isize * acc.o);
+                    *out = add(
+                        *out,
+                        mul(
+                            acc.alpha,
+                            to_column.iter().fold(T::zero(), |s, &x| add(s, x)),
+                        ),
+                    );
+                }
+            }
+        }
+        for (acc, sums) in accumulations.iter().zip(&row_sums) {
+            for (j, &sum) in sums.iter().enumerate() {
+                // SAFETY: the block's rows are in range for the output.
+                unsafe {
+                    let out = acc.out.wrapping_offset((r0 + j) as isize * acc.o);
+                    *out = add(*out, mul(acc.alpha, sum));
+                }
+            }
+        }
+    }
+
+    fn at(&self, p: usize, q: usize) -> *const T {
+        self.a
+            .wrapping_offset(p as isize * self.sr + q as isize * self.sc)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::operand::{LoopSpace, View, ViewMut};
+    use crate::shape::Site;
+    use ndarray::{s, Array, Array1, Array2, Array3, ArrayView1, ArrayView2, ShapeBuilder};
+
+    const SITE: Site = Site {
+        subscripts: "test",
+        operands: &["a", "v"],
+    };
+
+    /// Small integers, so every sum is exact in any order.
+    fn value(x: usize) -> f64 {
+        ((x * 7 + 3) % 11) as f64 - 5.0
+    }
+
+    /// How a test matrix is laid out.
+    #[derive(Debug, Clone, Copy)]
+    enum Layout {
+        C,
+        Fortran,
+        /// Rows reversed: a negative stride.
+        Reversed,
+        /// Every other element of a larger array.
+        Stepped,
+        /// One row repeated: a zero stride.
+        Broadcast,
+    }
+
+    const LAYOUTS: [Layout; 5] = [
+        Layout::C,
+        Layout::Fortran,
+        Layout::Reversed,
+        Layout::Stepped,
+        Layout::Broadcast,
+    ];
+
+    /// The data behind an n x m matrix in `layout`.
+    struct Matrix {
+        c: Array2<f64>,
+        fortran: Array2<f64>,
+        bigger: Array2<f64>,
+        row: Array1<f64>,
+    }
+
+    impl Matrix {
+        fn new(n: usize, m: usize) -> Self {
+            let c = Array2::from_shape_fn((n, m), |(i, j)| value(i * m + j));
+            let fortran = Array::from_shape_vec((n, m).f(), c.iter().copied().collect()).unwrap();
+            // NaN between the elements a stepped view reads.
+            let bigger = Array2::from_shape_fn((2 * n, 2 * m), |(i, j)| {
+                if i % 2 == 0 && j % 2 == 0 {
+                    c[[i / 2, j / 2]]
+                } else {
+                    f64::NAN
+                }
+            });
+            let row = Array1::from_shape_fn(m, |j| value(j + 5));
+            Matrix {
+                c,
+                fortran,
+                bigger,
+                row,
+            }
+        }
+
+        fn view(&self, layout: Layout) -> ArrayView2<'_, f64> {
+            match layout {
+                Layout::C => self.c.view(),
+                Layout::Fortran => self.fortran.view(),
+                Layout::Reversed => self.c.slice(s![..;-1, ..]),
+                Layout::Stepped => self.bigger.slice(s![..;2, ..;2]),
+                Layout::Broadcast => self.row.broadcast(self.c.dim()).unwrap(),
+            }
+        }
+    }
+
+    /// `out[..] (=|+=) alpha * sum a[p,q] * other(p, q)` over p < n, q < m,
+    /// accumulated at `index(p, q)`: the reference for one fused step.
+    fn reference(
+        shape: usize,
+        n: usize,
+        m: usize,
+        index: impl Fn(usize, usize) -> usize,
+        term: impl Fn(usize, usize) -> f64,
+    ) -> Array1<f64> {
+        let mut out = Array1::zeros(shape);
+        for p in 0..n {
+            for q in 0..m {
+                out[index(p, q)] += term(p, q);
+            }
+        }
+        out
+    }
+
+    /// Every kind of step over one square array in one pass: both
+    /// symmetric forms, the four matrix-vector companions, a scalar output
+    /// and an elementwise matrix output, each with its own alpha and write.
+    #[test]
+    fn every_kind_of_step_matches_plain_loops() {
+        for n in [0, 1, 2, 7, 8, 9, 13, 17, 31] {
+            let matrix = Matrix::new(n, n);
+            for layout in LAYOUTS {
+                let v_data = Array1::from_shape_fn(n, |j| value(3 * j + 1));
+                let v = v_data.slice(s![..;-1]);
+                check_square(&format!("{layout:?}"), matrix.view(layout), v);
+            }
+        }
+    }
+
+    fn check_square(name: &str, a: ArrayView2<f64>, v: ArrayView1<f64>) {
+        let n = a.nrows();
+        let space = LoopSpace::new([n, n]);
+        let va = View::<f64, 2>::new(&a, &SITE, 0).unwrap();
+        let vv = View::<f64, 1>::new(&v, &SITE, 1).unwrap();
+        let start = |k: usize| Array1::from_shape_fn(n, |j| value(j + k));
+        // Outputs that are overwritten start as NaN; nothing may read them.
+        let nan = || Array1::from_elem(n, f64::NAN);
+        let (mut o1, mut o2, mut o3, mut o4) = (start(1), nan(), start(3), nan());
+        let (mut o5, mut o6) = (start(5), nan());
+        let mut o7 = Array2::from_elem((n + 2, n + 2), f64::NAN);
+        let mut o8 = ndarray::arr0(4.0);
+        {
+            let mut inner7 = o7.slice_mut(s![1..n + 1, 1..n + 1]);
+            let mut m1 = ViewMut::new(&mut o1, [n], &SITE, "o").unwrap();
+            let mut m2 = ViewMut::new(&mut o2, [n], &SITE, "o").unwrap();
+            let mut m3 = ViewMut::new(&mut o3, [n], &SITE, "o").unwrap();
+            let mut m4 = ViewMut::new(&mut o4, [n], &SITE, "o").unwrap();
+            let mut m5 = ViewMut::new(&mut o5, [n], &SITE, "o").unwrap();
+            let mut m6 = ViewMut::new(&mut o6, [n], &SITE, "o").unwrap();
+            let mut m7 = ViewMut::new(&mut inner7, [n, n], &SITE, "o").unwrap();
+            let mut m8 = ViewMut::new(&mut o8, [], &SITE, "o").unwrap();
+            let (a, at) = (va.in_loops(&space, [0, 1]), va.in_loops(&space, [1, 0]));
+            let (vp, vq) = (vv.in_loops(&space, [0]), vv.in_loops(&space, [1]));
+            let step = |out, other, alpha, write| FusedStep {
+                out,
+                inputs: [a, other],
+                alpha,
+                write,
+            };
+            contract_fused([
+                step(m1.in_loops(&space, [1]), at, 2.0, Write::Accumulate),
+                step(m2.in_loops(&space, [0]), at, -1.0, Write::Overwrite),
+                step(m3.in_loops(&space, [1]), vp, 3.0, Write::Accumulate),
+                step(m4.in_loops(&space, [0]), vq, 1.0, Write::Overwrite),
+                step(m5.in_loops(&space, [1]), vq, -2.0, Write::Accumulate),
+                step(m6.in_loops(&space, [0]), vp, 0.5, Write::Overwrite),
+                step(m7.in_loops(&space, [0, 1]), at, 1.0, Write::Overwrite),
+                step(m8.in_loops(&space, []), vq, 1.0, Write::Accumulate),
+            ]);
+        }
+        let sym = |p: usize, q: usize| a[[p, q]] * a[[q, p]];
+        let by_q = |_: usize, q: usize| q;
+        let by_p = |p: usize, _: usize| p;
+        let expect = [
+            &start(1) + &(reference(n, n, n, by_q, sym) * 2.0),
+            reference(n, n, n, by_p, sym) * -1.0,
+            &start(3) + &(reference(n, n, n, by_q, |p, q| a[[p, q]] * v[p]) * 3.0),
+            reference(n, n, n, by_p, |p, q| a[[p, q]] * v[q]),
+            &start(5) + &(reference(n, n, n, by_q, |p, q| a[[p, q]] * v[q]) * -2.0),
+            reference(n, n, n, by_p, |p, q| a[[p, q]] * v[p]) * 0.5,
+        ];
+        for (k, (got, want)) in [&o1, &o2, &o3, &o4, &o5, &o6]
+            .iter()
+            .zip(&expect)
+            .enumerate()
+        {
+            assert_eq!(*got, want, "{name}, n = {n}: step {}", k + 1);
+        }
+        let whole = Array2::from_shape_fn((n + 2, n + 2), |(i, j)| {
+            if (1..=n).contains(&i) && (1..=n).contains(&j) {
+                sym(i - 1, j - 1)
+            } else {
+                f64::NAN
+            }
+        });
+        let same = |x: f64, y: f64| x == y || (x.is_nan() && y.is_nan());
+        assert!(
+            o7.iter().zip(&whole).all(|(&x, &y)| same(x, y)),
+            "{name}, n = {n}: step 7\n{o7}"
+        );
+        let total: f64 = reference(1, n, n, |_, _| 0, |p, q| a[[p, q]] * v[q])[0];
+        assert_eq!(o8[()], 4.0 + total, "{name}, n = {n}: step 8");
+    }
+
+    /// Without a square pair of loops nothing is symmetric; rectangular
+    /// arrays in every layout.
+    #[test]
+    fn rectangular_arrays_match_plain_loops() {
+        for (n, m) in [(1, 9), (9, 1), (3, 17), (17, 3), (13, 40)] {
+            let matrix = Matrix::new(n, m);
+            for layout in LAYOUTS {
+                let (a, name) = (matrix.view(layout), format!("{layout:?}"));
+                let (u, w) = (
+                    Array1::from_shape_fn(n, |j| value(j + 1)),
+                    Array1::from_shape_fn(m, |j| value(2 * j)),
+                );
+                let space = LoopSpace::new([n, m]);
+                let va = View::<f64, 2>::new(&a, &SITE, 0).unwrap();
+                let (vu, vw) = (
+                    View::<f64, 1>::new(&u, &SITE, 1).unwrap(),
+                    View::<f64, 1>::new(&w, &SITE, 1).unwrap(),
+                );
+                let (mut rows, mut columns) = (
+                    Array1::from_elem(n, f64::NAN),
+                    Array1::from_elem(m, f64::NAN),
+                );
+                {
+                    let mut r = ViewMut::new(&mut rows, [n], &SITE, "r").unwrap();
+                    let mut c = ViewMut::new(&mut columns, [m], &SITE, "c").unwrap();
+                    let a = va.in_loops(&space, [0, 1]);
+                    contract_fused([
+                        FusedStep {
+                            out: r.in_loops(&space, [0]),
+                            inputs: [a, vw.in_loops(&space, [1])],
+                            alpha: 1.0,
+                            write: Write::Overwrite,
+                        },
+                        FusedStep {
+                            out: c.in_loops(&space, [1]),
+                            inputs: [a, vu.in_loops(&space, [0])],
+                            alpha: 2.0,
+                            write: Write::Overwrite,
+                        },
+                    ]);
+                }
+                assert_eq!(
+                    rows,
+                    reference(n, n, m, |p, _| p, |p, q| a[[p, q]] * w[q]),
+                    "{name} {n}x{m}"
+                );
+                assert_eq!(
+                    columns,
+                    reference(m, n, m, |_, q| q, |p, q| 2.0 * a[[p, q]] * u[p]),
+                    "{name} {n}x{m}"
+                );
+            }
+        }
+    }
+
+    /// A batch loop outside the square pair: `bij,bji->bj` with `bij,j->bi`.
+    #[test]
+    fn an_outer_loop_runs_a_sweep_per_index() {
+        for (b, n) in [(3, 9), (2, 17), (1, 8), (4, 0)] {
+            let a = Array3::from_shape_fn((b, n, n), |(x, i, j)| value(x * 100 + i * n + j));
+            let a = a.permuted_axes([1, 0, 2]);
+            let v = Array1::from_shape_fn(n, |j| value(j + 4));
+            let space = LoopSpace::new([b, n, n]);
+            let va = View::<f64, 3>::new(&a, &SITE, 0).unwrap();
+            let vv = View::<f64, 1>::new(&v, &SITE, 1).unwrap();
+            let (mut sym, mut dot) = (
+                Array2::from_elem((b, n), f64::NAN),
+                Array2::from_elem((b, n), f64::NAN),
+            );
+            {
+                let mut s = ViewMut::new(&mut sym, [b, n], &SITE, "s").unwrap();
+                let mut d = ViewMut::new(&mut dot, [b, n], &SITE, "d").unwrap();
+                // a is viewed with axes (i, b, j): loops are b, i, j.
+                let x = va.in_loops(&space, [1, 0, 2]);
+                contract_fused([
+                    FusedStep {
+                        out: s.in_loops(&space, [0, 2]),
+                        inputs: [x, va.in_loops(&space, [2, 0, 1])],
+                        alpha: 1.0,
+                        write: Write::Overwrite,
+                    },
+                    FusedStep {
+                        out: d.in_loops(&space, [0, 1]),
+                        inputs: [x, vv.in_loops(&space, [2])],
+                        alpha: 1.0,
+                        write: Write::Overwrite,
+                    },
+                ]);
+            }
+            for x in 0..b {
+                for j in 0..n {
+                    let want: f64 = (0..n).map(|i| a[[i, x, j]] * a[[j, x, i]]).sum();
+                    assert_eq!(sym[[x, j]], want, "b = {b}, n = {n}");
+                    let want: f64 = (0..n).map(|k| a[[j, x, k]] * v[k]).sum();
+                    assert_eq!(dot[[x, j]], want, "b = {b}, n = {n}");
+                }
+            }
+        }
+    }
+
+    /// Integers wrap, as in every kernel.
+    #[test]
+    fn integers_wrap_in_a_sweep() {
+        let n = 11;
+        let a = Array2::from_shape_fn((n, n), |(i, j)| ((i * n + j) as u8).wrapping_mul(37));
+        let v = Array1::from_shape_fn(n, |j| (j as u8).wrapping_mul(91));
+        let space = LoopSpace::new([n, n]);
+        let va = View::<u8, 2>::new(&a, &SITE, 0).unwrap();
+        let vv = View::<u8, 1>::new(&v, &SITE, 1).unwrap();
+        let (mut sym, mut dot) = (Array1::<u8>::zeros(n), Array1::<u8>::zeros(n));
+        {
+            let mut s = ViewMut::new(&mut sym, [n], &SITE, "s").unwrap();
+            let mut d = ViewMut::new(&mut dot, [n], &SITE, "d").unwrap();
+            let x = va.in_loops(&space, [0, 1]);
+            contract_fused([
+                FusedStep {
+                    out: s.in_loops(&space, [1]),
+                    inputs: [x, va.in_loops(&space, [1, 0])],
+                    alpha: 3,
+                    write: Write::Overwrite,
+                },
+                FusedStep {
+                    out: d.in_loops(&space, [1]),
+                    inputs: [x, vv.in_loops(&space, [0])],
+                    alpha: 1,
+                    write: Write::Overwrite,
+                },
+            ]);
+        }
+        for j in 0..n {
+            let want = (0..n).fold(0u8, |s, i| {
+                s.wrapping_add(a[[i, j]].wrapping_mul(a[[j, i]]))
+            });
+            assert_eq!(sym[j], want.wrapping_mul(3));
+            let want = (0..n).fold(0u8, |s, i| s.wrapping_add(a[[i, j]].wrapping_mul(v[i])));
+            assert_eq!(dot[j], want);
+        }
+    }
+}
