@@ -104,6 +104,7 @@ pub use ndarray;
 /// whenever the macros change.
 #[doc(hidden)]
 pub mod __private {
+    pub use einsum_runtime::fresh::{contract_new, gemm_new};
     pub use einsum_runtime::fused::{contract_fused, FusedStep};
     pub use einsum_runtime::gemm::{gemm, Roles};
     pub use einsum_runtime::kernels::{contract, Write};

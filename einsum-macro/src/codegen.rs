@@ -65,6 +65,10 @@ pub fn generate(
     let out = Ident::new("__out", Span::mixed_site());
     let out_view = Ident::new("__out_view", Span::mixed_site());
     let target = Ident::new("__target", Span::mixed_site());
+    // A result computed by one overwriting step is created by that step.
+    let fresh_result = checked.target.is_none()
+        && plan.steps.len() == 1
+        && creates_destination(&plan.steps[0], plan);
     let (target_binding, result_setup, finish) = match &checked.target {
         Some(t) => {
             let place = &t.place;
@@ -81,6 +85,14 @@ pub fn generate(
                 ),
                 quote!(()),
             )
+        }
+        None if fresh_result => {
+            let finish = if rank == 0 {
+                quote!(#out.into_scalar())
+            } else {
+                quote!(#out)
+            };
+            (quote!(), quote!(), finish)
         }
         None => {
             let alloc = allocation(&output_shape, &rt);
@@ -109,6 +121,20 @@ pub fn generate(
         }
     };
     let steps = plan.passes.iter().map(|pass| {
+        let step = &plan.steps[pass.start];
+        let creates = match step.destination {
+            Destination::Intermediate(_) => creates_destination(step, plan),
+            Destination::Result => fresh_result,
+        };
+        if pass.len() == 1 && creates {
+            let value = generate_new(step, plan, &rt);
+            let name = match step.destination {
+                Destination::Intermediate(id) => intermediate_ident(id),
+                Destination::Result => out.clone(),
+            };
+            let free = drops(plan, pass);
+            return quote!(let #name = #value; #(#free)*);
+        }
         // Intermediates are allocated by the first step writing them (a
         // materialized sum has several) and dropped after their last reader.
         let allocate = pass
@@ -135,15 +161,7 @@ pub fn generate(
         } else {
             generate_fused(&plan.steps[pass.clone()], plan, &out_view, &rt)
         };
-        let free = plan
-            .intermediates
-            .iter()
-            .enumerate()
-            .filter(|(_, i)| pass.contains(&i.last_use) && i.uses > 0)
-            .map(|(id, _)| {
-                let name = intermediate_ident(id);
-                quote!(::core::mem::drop(#name);)
-            });
+        let free = drops(plan, pass);
         quote!(#(#allocate)* #call #(#free)*)
     });
     let error = quote!(#rt::EinsumError);
@@ -324,6 +342,82 @@ fn generate_step(step: &Step, plan: &Plan, out_view: &Ident, rt: &TokenStream) -
     quote!({
         let #space = #rt::LoopSpace::new([#(#sizes),*]);
         #call;
+    })
+}
+
+/// Whether `step` alone writes its destination, overwriting it from its
+/// inputs: then it creates it, without zeroing it first (up to rank 6). A result step
+/// qualifies only when it is the plan's one step (see `generate`).
+fn creates_destination(step: &Step, plan: &Plan) -> bool {
+    let writers = plan
+        .steps
+        .iter()
+        .filter(|s| s.destination == step.destination)
+        .count();
+    // A step without inputs (every term cancelled) would leave the element
+    // type to the array it writes.
+    writers == 1
+        && step.write == Write::Overwrite
+        && step.destination_labels.len() <= 6
+        && !step.inputs.is_empty()
+}
+
+/// `::core::mem::drop` of the intermediates last read in `pass`.
+fn drops<'a>(
+    plan: &'a Plan,
+    pass: &'a std::ops::Range<usize>,
+) -> impl Iterator<Item = TokenStream> + 'a {
+    plan.intermediates
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| pass.contains(&i.last_use) && i.uses > 0)
+        .map(|(id, _)| {
+            let name = intermediate_ident(id);
+            quote!(::core::mem::drop(#name);)
+        })
+}
+
+/// An expression creating `step`'s destination (see [`creates_destination`]).
+fn generate_new(step: &Step, plan: &Plan, rt: &TokenStream) -> TokenStream {
+    let space = Ident::new("__space", Span::mixed_site());
+    let sizes: Vec<Ident> = step.loops.iter().map(|&l| size_ident(l)).collect();
+    let shape: Vec<Ident> = step
+        .destination_labels
+        .iter()
+        .map(|&l| size_ident(l))
+        .collect();
+    let axes: Vec<usize> = step
+        .destination_labels
+        .iter()
+        .map(|l| {
+            step.loops
+                .iter()
+                .position(|m| m == l)
+                .expect("every label has a loop")
+        })
+        .collect();
+    let unused = Ident::new("__unused", Span::mixed_site());
+    let StepOperands {
+        mut inputs, alpha, ..
+    } = step_operands(step, &step.loops, plan, &unused, &space, rt);
+    let call = match step.kernel {
+        Kernel::Loops { n_free } => quote!(
+            #rt::contract_new([#(#shape),*], [#(#axes),*], &#space, #n_free, [#(#inputs),*], #alpha)
+        ),
+        Kernel::Gemm { batch, m, n, k } => {
+            let (b, a) = (
+                inputs.pop().expect("two inputs"),
+                inputs.pop().expect("two inputs"),
+            );
+            quote!(#rt::gemm_new(
+                [#(#shape),*], [#(#axes),*], &#space,
+                #rt::Roles { batch: #batch, m: #m, n: #n, k: #k }, #a, #b, #alpha,
+            ))
+        }
+    };
+    quote!({
+        let #space = #rt::LoopSpace::new([#(#sizes),*]);
+        #call
     })
 }
 

@@ -5,6 +5,7 @@
 //! need (ranks, sizes, strides) once per step, so the code the macro emits
 //! cannot cause undefined behaviour whatever it passes.
 
+pub mod fresh;
 pub mod fused;
 pub mod gemm;
 pub mod kernels;

@@ -591,7 +591,7 @@ pub struct StridedMut<'a, T, const L: usize> {
     /// Whether the output has an axis on each loop (its stride may still be
     /// zero, for an axis of length 0 or 1).
     pub(crate) indexed: [bool; L],
-    life: PhantomData<&'a mut T>,
+    pub(crate) life: PhantomData<&'a mut T>,
 }
 
 /// A zero-filled owned array of fixed rank `R` (0 to 6): results and intermediates.

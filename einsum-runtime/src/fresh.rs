@@ -1,0 +1,303 @@
+//! Steps that create their output: an overwriting step writes every element
+//! of its destination, so a fresh destination needs no zeroing first.
+//!
+//! Zeroing costs a full pass over the output, as much as the step itself for
+//! outer products, transposes and elementwise products (`i,j->ij` took 1.9x
+//! a hand-written loop that way).
+
+use crate::gemm::{gemm, Roles};
+use crate::kernels::{contract, Write};
+use crate::operand::{LoopSpace, Strided, StridedMut};
+use ndarray::{Array, Dim, Dimension, LinalgScalar};
+use std::marker::PhantomData;
+
+/// `contract` (see [`crate::kernels::contract`]) into a new array of shape
+/// `shape`, whose axis `d` is loop `axis_loops[d]` of `space`.
+///
+/// ```
+/// use einsum_runtime::fresh::contract_new;
+/// use einsum_runtime::operand::{LoopSpace, View};
+/// use einsum_runtime::shape::Site;
+/// const SITE: Site = Site { subscripts: "i,j->ij", operands: &["x", "y"] };
+/// let (x, y) = (ndarray::arr1(&[1.0, 2.0]), ndarray::arr1(&[3.0, 4.0, 5.0]));
+/// let space = LoopSpace::new([2, 3]);
+/// let (vx, vy) = (View::<f64, 1>::new(&x, &SITE, 0).unwrap(), View::<f64, 1>::new(&y, &SITE, 1).unwrap());
+/// let outer = contract_new([2, 3], [0, 1], &space, 2, [vx.in_loops(&space, [0]), vy.in_loops(&space, [1])], 1.0);
+/// assert_eq!(outer, ndarray::arr2(&[[3.0, 4.0, 5.0], [6.0, 8.0, 10.0]]));
+/// ```
+///
+/// # Panics
+/// As `contract`, and if an axis does not have its loop's size or two axes
+/// share a loop.
+pub fn contract_new<T, const R: usize, const L: usize, const K: usize>(
+    shape: [usize; R],
+    axis_loops: [usize; R],
+    space: &LoopSpace<L>,
+    n_free: usize,
+    inputs: [Strided<'_, T, L>; K],
+    alpha: T,
+) -> Array<T, Dim<[usize; R]>>
+where
+    T: LinalgScalar + Send + Sync,
+    Dim<[usize; R]>: Dimension,
+{
+    fill_new(shape, axis_loops, space, |out| {
+        contract(n_free, out, inputs, alpha, Write::Overwrite)
+    })
+}
+
+/// `gemm` (see [`crate::gemm::gemm`]) into a new array, as [`contract_new`].
+///
+/// ```
+/// use einsum_runtime::fresh::gemm_new;
+/// use einsum_runtime::gemm::Roles;
+/// use einsum_runtime::operand::{LoopSpace, View};
+/// use einsum_runtime::shape::Site;
+/// const SITE: Site = Site { subscripts: "ij,jk->ik", operands: &["a", "b"] };
+/// let a = ndarray::Array2::<f64>::ones((40, 30));
+/// let b = ndarray::Array2::<f64>::ones((30, 20));
+/// let space = LoopSpace::new([40, 20, 30]); // i (m), k (n), j (k)
+/// let (va, vb) = (View::<f64, 2>::new(&a, &SITE, 0).unwrap(), View::<f64, 2>::new(&b, &SITE, 1).unwrap());
+/// let roles = Roles { batch: 0, m: 1, n: 1, k: 1 };
+/// let c = gemm_new([40, 20], [0, 1], &space, roles, va.in_loops(&space, [0, 2]), vb.in_loops(&space, [2, 1]), 1.0);
+/// assert!(c.iter().all(|&x| x == 30.0));
+/// ```
+///
+/// # Panics
+/// As `gemm`, and as [`contract_new`].
+pub fn gemm_new<T, const R: usize, const L: usize>(
+    shape: [usize; R],
+    axis_loops: [usize; R],
+    space: &LoopSpace<L>,
+    roles: Roles,
+    a: Strided<'_, T, L>,
+    b: Strided<'_, T, L>,
+    alpha: T,
+) -> Array<T, Dim<[usize; R]>>
+where
+    T: LinalgScalar + Send + Sync,
+    Dim<[usize; R]>: Dimension,
+{
+    fill_new(shape, axis_loops, space, |out| {
+        gemm(roles, out, a, b, alpha, Write::Overwrite)
+    })
+}
+
+/// Allocates a C-order array without initializing it and lets `overwrite`
+/// write all of it through the step output it is given.
+///
+/// `overwrite` runs `contract` or `gemm` with [`Write::Overwrite`]: both
+/// write every element of an output whose axes are loops of the step (every
+/// index of the loop space is visited; with summed loops the output is first
+/// zeroed) and read an element only after writing it.
+fn fill_new<T, const R: usize, const L: usize>(
+    shape: [usize; R],
+    axis_loops: [usize; R],
+    space: &LoopSpace<L>,
+    overwrite: impl FnOnce(StridedMut<'_, T, L>),
+) -> Array<T, Dim<[usize; R]>>
+where
+    T: LinalgScalar,
+    Dim<[usize; R]>: Dimension,
+{
+    let sizes = space.sizes();
+    for (d, (&len, &lp)) in shape.iter().zip(&axis_loops).enumerate() {
+        assert_eq!(
+            len, sizes[lp],
+            "einsum: output axis {d} does not have the size of loop {lp}"
+        );
+        assert!(
+            !axis_loops[..d].contains(&lp),
+            "einsum: two output axes on loop {lp}"
+        );
+    }
+    let mut dim = Dim::<[usize; R]>::default();
+    dim.slice_mut().copy_from_slice(&shape);
+    let mut array = Array::<T, _>::uninit(dim);
+    let (mut strides, mut indexed) = ([0isize; L], [false; L]);
+    for (&stride, &lp) in array.strides().iter().zip(&axis_loops) {
+        strides[lp] = stride;
+        indexed[lp] = true;
+    }
+    let out = StridedMut {
+        // `MaybeUninit<T>` has the layout of `T`.
+        ptr: array.as_mut_ptr().cast::<T>(),
+        strides,
+        sizes,
+        indexed,
+        life: PhantomData,
+    };
+    overwrite(out);
+    // SAFETY: `overwrite` wrote every element (see above): each axis is a
+    // distinct loop of its own size, so the step's loop space covers every
+    // index of the array. If it panicked, the uninitialized array is simply
+    // dropped.
+    unsafe { array.assume_init() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::operand::View;
+    use crate::shape::Site;
+    use ndarray::{s, Array1, Array2, Array3, ShapeBuilder};
+
+    const SITE: Site = Site {
+        subscripts: "test",
+        operands: &["a", "b"],
+    };
+
+    fn value(x: usize) -> f64 {
+        ((x * 5 + 1) % 13) as f64 - 6.0
+    }
+
+    /// Outer products, transposes and reductions (summed loops are zeroed
+    /// first), including empty loops: every element comes out written.
+    /// Under Miri a read of an unwritten element is an error.
+    #[test]
+    fn loop_steps_write_every_element() {
+        for (n, m) in [(0, 3), (3, 0), (1, 1), (5, 7), (17, 2)] {
+            let x = Array1::from_shape_fn(n, value);
+            let y = Array1::from_shape_fn(m, |j| value(j + 3));
+            let space = LoopSpace::new([n, m]);
+            let (vx, vy) = (
+                View::<f64, 1>::new(&x, &SITE, 0).unwrap(),
+                View::<f64, 1>::new(&y, &SITE, 1).unwrap(),
+            );
+            let outer = contract_new(
+                [n, m],
+                [0, 1],
+                &space,
+                2,
+                [vx.in_loops(&space, [0]), vy.in_loops(&space, [1])],
+                2.0,
+            );
+            assert_eq!(
+                outer,
+                Array2::from_shape_fn((n, m), |(i, j)| 2.0 * x[i] * y[j])
+            );
+
+            let a = Array2::from_shape_fn((n, m).f(), |(i, j)| value(i * m + j));
+            let va = View::<f64, 2>::new(&a, &SITE, 0).unwrap();
+            // ij->ji
+            let space_t = LoopSpace::new([m, n]);
+            let t = contract_new(
+                [m, n],
+                [0, 1],
+                &space_t,
+                2,
+                [va.in_loops(&space_t, [1, 0])],
+                1.0,
+            );
+            assert_eq!(t, a.t());
+            // ij->i: a summed loop, possibly empty.
+            let sums = contract_new([n], [0], &space, 1, [va.in_loops(&space, [0, 1])], 1.0);
+            assert_eq!(
+                sums,
+                Array1::from_shape_fn(n, |i| (0..m).map(|j| a[[i, j]]).sum::<f64>())
+            );
+        }
+        // ijk->kji on a reversed view.
+        let a = Array3::from_shape_fn((3, 4, 5), |(i, j, k)| value(i * 20 + j * 5 + k));
+        let a = a.slice(s![..;-1, .., ..]);
+        let space = LoopSpace::new([5, 4, 3]);
+        let va = View::<f64, 3>::new(&a, &SITE, 0).unwrap();
+        let t = contract_new(
+            [5, 4, 3],
+            [0, 1, 2],
+            &space,
+            3,
+            [va.in_loops(&space, [2, 1, 0])],
+            1.0,
+        );
+        assert_eq!(t, a.permuted_axes([2, 1, 0]));
+    }
+
+    /// GEMM into a fresh array: plain, with summed loops that do not fuse
+    /// (looped over, the output zeroed first), and with nothing to sum.
+    #[test]
+    fn gemm_steps_write_every_element() {
+        for (m, k, n) in [(20, 30, 40), (17, 0, 19), (0, 5, 3), (33, 17, 1)] {
+            let a = Array2::from_shape_fn((m, k), |(i, j)| value(i * k + j));
+            let b = Array2::from_shape_fn((k, n).f(), |(i, j)| value(i * n + j + 7));
+            let space = LoopSpace::new([m, n, k]);
+            let (va, vb) = (
+                View::<f64, 2>::new(&a, &SITE, 0).unwrap(),
+                View::<f64, 2>::new(&b, &SITE, 1).unwrap(),
+            );
+            let roles = Roles {
+                batch: 0,
+                m: 1,
+                n: 1,
+                k: 1,
+            };
+            let c = gemm_new(
+                [m, n],
+                [0, 1],
+                &space,
+                roles,
+                va.in_loops(&space, [0, 2]),
+                vb.in_loops(&space, [2, 1]),
+                1.0,
+            );
+            assert_eq!(
+                c,
+                Array2::from_shape_fn((m, n), |(i, j)| (0..k)
+                    .map(|x| a[[i, x]] * b[[x, j]])
+                    .sum::<f64>())
+            );
+        }
+        // ijk,jkl->il with a Fortran-order a: j and k do not nest in both.
+        let (ni, nj, nk, nl) = (16, 5, 6, 17);
+        let a = Array3::from_shape_fn((ni, nj, nk).f(), |(i, j, k)| value(i * 31 + j * 7 + k));
+        let b = Array3::from_shape_fn((nj, nk, nl), |(j, k, l)| value(j * 11 + k * 3 + l));
+        let space = LoopSpace::new([ni, nl, nj, nk]);
+        let (va, vb) = (
+            View::<f64, 3>::new(&a, &SITE, 0).unwrap(),
+            View::<f64, 3>::new(&b, &SITE, 1).unwrap(),
+        );
+        let roles = Roles {
+            batch: 0,
+            m: 1,
+            n: 1,
+            k: 2,
+        };
+        let c = gemm_new(
+            [ni, nl],
+            [0, 1],
+            &space,
+            roles,
+            va.in_loops(&space, [0, 2, 3]),
+            vb.in_loops(&space, [2, 3, 1]),
+            1.0,
+        );
+        let want = Array2::from_shape_fn((ni, nl), |(i, l)| {
+            let mut s = 0.0;
+            for j in 0..nj {
+                for k in 0..nk {
+                    s += a[[i, j, k]] * b[[j, k, l]];
+                }
+            }
+            s
+        });
+        assert_eq!(c, want);
+    }
+
+    #[test]
+    #[should_panic(expected = "two output axes on loop 0")]
+    fn two_axes_on_one_loop_are_refused() {
+        let x = Array1::from_shape_fn(3, value);
+        let space = LoopSpace::new([3]);
+        let vx = View::<f64, 1>::new(&x, &SITE, 0).unwrap();
+        let _ = contract_new([3, 3], [0, 0], &space, 1, [vx.in_loops(&space, [0])], 1.0);
+    }
+
+    #[test]
+    #[should_panic(expected = "output axis 0 does not have the size of loop 0")]
+    fn an_axis_of_the_wrong_size_is_refused() {
+        let x = Array1::from_shape_fn(3, value);
+        let space = LoopSpace::new([3]);
+        let vx = View::<f64, 1>::new(&x, &SITE, 0).unwrap();
+        let _ = contract_new([4], [0], &space, 1, [vx.in_loops(&space, [0])], 1.0);
+    }
+}
