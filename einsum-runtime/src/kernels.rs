@@ -65,6 +65,14 @@ pub fn contract<T: LinalgScalar + Send + Sync, const L: usize, const K: usize>(
     if sizes[..n_free].contains(&0) {
         return;
     }
+    let work = sizes.iter().try_fold(1usize, |w, &n| w.checked_mul(n));
+    if work.is_some_and(|w| w <= SMALL_WORK) {
+        // SAFETY: the output and every input were checked against `sizes`
+        // by `in_loops`, and `small` visits each index of the loop space
+        // once; the output's `&mut` borrow guarantees no input aliases it.
+        unsafe { small(n_free, &out, &inputs, alpha, write) };
+        return;
+    }
     let summed = n_free < L;
     let nothing_to_sum = sizes[n_free..].contains(&0);
     if summed && (write == Write::Overwrite || nothing_to_sum) {
@@ -96,6 +104,149 @@ pub fn contract<T: LinalgScalar + Send + Sync, const L: usize, const K: usize>(
     // pointer it dereferences is inside its array. The output's `&mut` borrow
     // guarantees no input aliases it.
     unsafe { nest.run(out.ptr, ptrs) };
+}
+
+/// Up to this many innermost iterations a step runs as plain loops in the
+/// planned order: for tiny arrays (3 x 3 matmul) choosing a loop order and
+/// specializing the innermost loop cost more than they save.
+const SMALL_WORK: usize = 512;
+
+/// `contract` as plain loops in the planned order (free loops, then summed
+/// ones), except that the last free loop goes innermost: the output
+/// elements along it then accumulate side by side instead of each in one
+/// long chain of dependent additions.
+///
+/// # Safety
+/// Every index of the loop space, applied to `out` and `inputs` with their
+/// strides, must address an element of its array; no input may alias `out`.
+unsafe fn small<T: LinalgScalar, const L: usize, const K: usize>(
+    n_free: usize,
+    out: &StridedMut<'_, T, L>,
+    inputs: &[Strided<'_, T, L>; K],
+    alpha: T,
+    write: Write,
+) {
+    let sizes = out.sizes;
+    if sizes[n_free..].contains(&0) {
+        // Nothing to sum: the value is zero.
+        if write == Write::Overwrite {
+            // SAFETY: the free loops' indices are in range for the output.
+            unsafe { fill_zero(&sizes[..n_free], &out.strides[..n_free], out.ptr) };
+        }
+        return;
+    }
+    // With free loops the last one goes innermost and every product goes
+    // straight to its output element; without, the last summed loop is
+    // innermost and the step is one reduction.
+    let accumulate_in_place = n_free > 0;
+    let (inner, outer_free, (summed_first, summed)) = if accumulate_in_place {
+        let inner = n_free - 1;
+        (Some(inner), &sizes[..inner], (n_free, &sizes[n_free..]))
+    } else {
+        let inner = L.checked_sub(1);
+        (inner, &sizes[..0], (0, &sizes[..inner.unwrap_or(0)]))
+    };
+    let inner_len = inner.map_or(1, |l| sizes[l]);
+    let in_steps: [isize; K] = std::array::from_fn(|k| inner.map_or(0, |l| inputs[k].strides[l]));
+    let out_step = inner.map_or(0, |l| out.strides[l]);
+    let mut free_index = [0usize; L];
+    let (mut o, mut at) = (out.ptr, inputs.each_ref().map(|i| i.ptr));
+    loop {
+        let mut summed_index = [0usize; L];
+        let mut p = at;
+        let mut sum = T::zero();
+        // In place, the first summed index overwrites (when the step does)
+        // and the others add to it.
+        let mut mode = write;
+        loop {
+            // SAFETY (block): positions 0..inner_len of the innermost loop
+            // are in range, the other loops at in-range indices.
+            unsafe {
+                if accumulate_in_place {
+                    for t in 0..inner_len as isize {
+                        let mut product = alpha;
+                        for k in 0..K {
+                            product = mul(product, *p[k].wrapping_offset(t * in_steps[k]));
+                        }
+                        let at = o.wrapping_offset(t * out_step);
+                        *at = match mode {
+                            Write::Overwrite => product,
+                            Write::Accumulate => add(*at, product),
+                        };
+                    }
+                } else {
+                    sum = add(
+                        sum,
+                        match K {
+                            1 => sum1(p[0], in_steps[0], inner_len),
+                            2 => dot2(p[0], in_steps[0], p[1], in_steps[1], inner_len),
+                            _ => sum_generic(p, in_steps, inner_len),
+                        },
+                    );
+                }
+            }
+            mode = Write::Accumulate;
+            if !odometer(
+                summed,
+                summed_first,
+                &mut summed_index,
+                &mut p,
+                inputs,
+                None,
+            ) {
+                break;
+            }
+        }
+        if !accumulate_in_place {
+            let value = mul(alpha, sum);
+            // SAFETY: the free loops are at in-range indices.
+            unsafe {
+                *o = match write {
+                    Write::Overwrite => value,
+                    Write::Accumulate => add(*o, value),
+                }
+            };
+        }
+        if !odometer(
+            outer_free,
+            0,
+            &mut free_index,
+            &mut at,
+            inputs,
+            Some((&mut o, out)),
+        ) {
+            return;
+        }
+    }
+}
+
+/// Advances the loops `first..first + sizes.len()` (the last fastest) of
+/// the pointers; false when they wrapped around to the start.
+fn odometer<T, const L: usize, const K: usize>(
+    sizes: &[usize],
+    first: usize,
+    index: &mut [usize; L],
+    pointers: &mut [*const T; K],
+    inputs: &[Strided<'_, T, L>; K],
+    mut out: Option<(&mut *mut T, &StridedMut<'_, T, L>)>,
+) -> bool {
+    for d in (0..sizes.len()).rev() {
+        let l = first + d;
+        index[d] += 1;
+        let back = index[d] == sizes[d];
+        let steps = if back { 1 - sizes[d] as isize } else { 1 };
+        for (p, input) in pointers.iter_mut().zip(inputs) {
+            *p = p.wrapping_offset(input.strides[l] * steps);
+        }
+        if let Some((o, view)) = out.as_mut() {
+            **o = o.wrapping_offset(view.strides[l] * steps);
+        }
+        if !back {
+            return true;
+        }
+        index[d] = 0;
+    }
+    false
 }
 
 /// With the `threading` feature, large loop nests split their outermost
@@ -475,6 +626,14 @@ unsafe fn sum1<T: LinalgScalar>(x: *const T, sx: isize, n: usize) -> T {
 unsafe fn dot2<T: LinalgScalar>(x: *const T, sx: isize, y: *const T, sy: isize, n: usize) -> T {
     // SAFETY: the caller guarantees positions 0..n are in bounds.
     unsafe {
+        if n < ACCUMULATORS {
+            // Too short for partial sums to pay (tiny arrays).
+            let mut sum = T::zero();
+            for t in 0..n as isize {
+                sum = add(sum, mul(*x.offset(t * sx), *y.offset(t * sy)));
+            }
+            return sum;
+        }
         if sx == 1 && sy == 1 {
             return sum_slices(
                 std::slice::from_raw_parts(x, n),
@@ -600,7 +759,21 @@ mod tests {
 
     #[test]
     fn matmul_over_odd_sizes_and_layouts() {
-        for &(n, m, p) in &[(0, 3, 2), (1, 1, 1), (3, 0, 2), (2, 5, 3), (7, 3, 5)] {
+        // Below SMALL_WORK the plain loops run, above it the ordered nest
+        // (its tiled, dot and axpy innermost loops).
+        let sizes = [
+            (0, 3, 2),
+            (1, 1, 1),
+            (3, 0, 2),
+            (2, 5, 3),
+            (7, 3, 5),
+            (9, 11, 13),
+            (1, 701, 1),
+            (31, 1, 29),
+            (3, 97, 5),
+            (70, 2, 67),
+        ];
+        for &(n, m, p) in &sizes {
             for f in [false, true] {
                 let a = filled((n, m), f);
                 let b_full = filled((p, m), !f);
