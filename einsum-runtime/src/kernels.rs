@@ -584,9 +584,12 @@ impl<T: LinalgScalar, const L: usize, const K: usize> Nest<T, L, K> {
 }
 
 /// Strides (in elements) from which a walk along the innermost loop touches a
-/// new cache line at every step, and the tile length used then.
+/// new cache line at every step, and the tile length used then: eight lines
+/// live at once, which even a power-of-two stride (all in one cache set)
+/// keeps in an 8-way L1 (`ijk->kji` at n = 128 took 1.7x a hand-written
+/// transpose with tiles of 64, 1.15x with 8).
 pub(crate) const LONG_STRIDE: usize = 16;
-pub(crate) const TILE: usize = 64;
+pub(crate) const TILE: usize = 8;
 
 /// Independent partial sums: a float sum with one accumulator is bound by the
 /// latency of each addition (measured here: a 2000 x 2000 matrix-vector
