@@ -92,14 +92,21 @@ pub fn validate(input: MacroInput) -> Result<Checked, Vec<syn::Error>> {
         binding_ranks: vec![None; bindings.len()],
         value_texts: values.iter().map(parse::source_text).collect(),
         labels: Vec::new(),
+        ellipsis_allowed: false,
+        in_binding: false,
     };
     let mut binding_nodes = Vec::new();
+    checker.in_binding = true;
     for (k, binding) in bindings.iter().enumerate() {
         let site_name = format!("let {}", binding.name);
         let (node, rank) = checker.node(&binding.value, None, &site_name);
         checker.binding_ranks[k] = rank.map(|r| (r, Origin::Definition));
         binding_nodes.push(node);
     }
+    checker.in_binding = false;
+    // Only the outermost call may have an ellipsis: its result is the macro's,
+    // of dynamic rank (see `Checker::call`).
+    checker.ellipsis_allowed = matches!(body, Lazy::Call(_));
     let (body, rank) = checker.node(&body, None, "result");
     let rank = rank.unwrap_or_else(|| {
         if checker.errors.is_empty() {
@@ -190,6 +197,11 @@ struct Checker {
     value_texts: Vec<String>,
     /// Every label character written in any subscripts.
     labels: Vec<char>,
+    /// Whether the next call checked is the whole expression (the only
+    /// place an ellipsis may be written).
+    ellipsis_allowed: bool,
+    /// Whether a `let` binding's value is being checked.
+    in_binding: bool,
 }
 
 /// Where a node stands: as argument `position` of call site `site` (with the
@@ -303,6 +315,7 @@ impl Checker {
     }
 
     fn call(&mut self, call: &parse::Call) -> (Node, Option<usize>) {
+        let outermost = std::mem::replace(&mut self.ellipsis_allowed, false);
         let text = call.subscripts.value();
         self.labels
             .extend(text.chars().filter(|c| c.is_ascii_alphabetic()));
@@ -345,6 +358,21 @@ impl Checker {
                 if call.args.len() == 1 { "is" } else { "are" },
             )));
         }
+        let ellipsis = subscripts.inputs_have_ellipsis();
+        if ellipsis && !outermost {
+            self.errors.push(syn::Error::new(
+                call.subscripts.span(),
+                format!(
+                    "einsum: an ellipsis `...` is only supported in the outermost call, whose result is the macro's (of dynamic rank), not {}\n{}",
+                    if self.in_binding {
+                        "in a `let` binding"
+                    } else {
+                        "inside a sum, after a coefficient or as an argument of another call"
+                    },
+                    subscripts::caret(&text, subscripts::first_ellipsis(&text))
+                ),
+            ));
+        }
         let mut args = Vec::new();
         for (position, (arg, labels)) in call.args.iter().zip(&subscripts.inputs).enumerate() {
             let place = Place {
@@ -354,6 +382,11 @@ impl Checker {
             };
             let (node, rank) = self.node(arg, Some(&place), "");
             self.check_rank(&node, rank, &place, &text, call.arg_spans[position]);
+            if subscripts::has_ellipsis(labels) && !matches!(node, Node::Operand { .. }) {
+                self.errors.push(call.arg_spans[position].error(format!(
+                    "einsum: operand {position} of {text:?} has an ellipsis `...`, so it must be a plain Rust operand (an array or a view): a call, binding or sum has a fixed rank"
+                )));
+            }
             args.push(node);
         }
         let rank = subscripts.output.len();
