@@ -8,7 +8,7 @@ use crate::ir::{Coefficient, Label, SumOfProducts};
 use crate::parse::{is_number, source_text, SpanRange};
 use crate::plan::{Destination, Kernel, Plan, Source, Step, Write};
 use crate::subscripts::{ellipsis_at, ellipsis_slot, has_ellipsis, ELLIPSIS_SLOTS};
-use crate::validate::{Checked, Node};
+use crate::validate::{outermost_call, Checked, Node};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 
@@ -317,36 +317,39 @@ fn check_other_operands(checked: &Checked, sop: &SumOfProducts, rt: &TokenStream
 }
 
 /// `let __broadcast = bind_ellipsis(..)?;` when the outermost call has an
-/// ellipsis (the only call that may): the sizes of its slots, from the
+/// ellipsis (the only call that may, see `validate::outermost_call`): the sizes of its slots, from the
 /// operands written with `...`, broadcast numpy's way. Nothing otherwise.
 fn bind_ellipsis(checked: &Checked, broadcast: &Ident, rt: &TokenStream) -> TokenStream {
-    let Node::Call {
+    let Some(Node::Call {
         site,
         subscripts,
         args,
-    } = &checked.body
+    }) = outermost_call(&checked.body)
     else {
         return quote!();
     };
     if !subscripts.inputs_have_ellipsis() {
         return quote!();
     }
-    let operands = args.iter().zip(&subscripts.inputs).filter_map(|(arg, labels)| {
-        let at = ellipsis_at(labels)?;
-        let Node::Operand {
-            value, position, ..
-        } = arg
-        else {
-            return None;
-        };
-        let (source, before, after) = (value_ident(*value), at.before, at.after);
-        Some(quote!(#rt::EllipsisOperand {
-            operand: #position,
-            shape: #rt::shape_of(#source),
-            before: #before,
-            after: #after,
-        }))
-    });
+    let operands = args
+        .iter()
+        .zip(&subscripts.inputs)
+        .filter_map(|(arg, labels)| {
+            let at = ellipsis_at(labels)?;
+            let Node::Operand {
+                value, position, ..
+            } = arg
+            else {
+                return None;
+            };
+            let (source, before, after) = (value_ident(*value), at.before, at.after);
+            Some(quote!(#rt::EllipsisOperand {
+                operand: #position,
+                shape: #rt::shape_of(#source),
+                before: #before,
+                after: #after,
+            }))
+        });
     let site = site_ident(*site);
     let keeps = has_ellipsis(&subscripts.output);
     quote!(

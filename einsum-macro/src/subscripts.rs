@@ -418,7 +418,10 @@ mod tests {
 
     fn expanded(text: &str) -> (Vec<String>, String) {
         let s = parse(text).unwrap();
-        (s.inputs.iter().map(|l| shown(l)).collect(), shown(&s.output))
+        (
+            s.inputs.iter().map(|l| shown(l)).collect(),
+            shown(&s.output),
+        )
     }
 
     #[test]
@@ -431,41 +434,83 @@ mod tests {
             expanded("ij...,jk...->ik..."),
             (vec!["ij...".into(), "jk...".into()], "ik...".into())
         );
-        assert_eq!(expanded("i...j->j...i"), (vec!["i...j".into()], "j...i".into()));
-        assert_eq!(expanded("...ii->...i"), (vec!["...ii".into()], "...i".into()));
+        assert_eq!(
+            expanded("i...j->j...i"),
+            (vec!["i...j".into()], "j...i".into())
+        );
+        assert_eq!(
+            expanded("...ii->...i"),
+            (vec!["...ii".into()], "...i".into())
+        );
         assert_eq!(expanded("i...->..."), (vec!["i...".into()], "...".into()));
-        assert_eq!(expanded("...,..."), (vec!["...".into(), "...".into()], "...".into()));
+        assert_eq!(
+            expanded("...,..."),
+            (vec!["...".into(), "...".into()], "...".into())
+        );
         assert_eq!(expanded("... i -> i"), (vec!["...i".into()], "i".into()));
         let s = parse("...ij,jk->ik...").unwrap();
         assert_eq!(s.inputs[0].len(), ELLIPSIS_SLOTS + 2);
-        assert_eq!(ellipsis_at(&s.inputs[0]), Some(EllipsisAt { before: 0, after: 2 }));
+        assert_eq!(
+            ellipsis_at(&s.inputs[0]),
+            Some(EllipsisAt {
+                before: 0,
+                after: 2
+            })
+        );
         assert_eq!(ellipsis_at(&s.inputs[1]), None);
-        assert_eq!(ellipsis_at(&s.output), Some(EllipsisAt { before: 2, after: 0 }));
+        assert_eq!(
+            ellipsis_at(&s.output),
+            Some(EllipsisAt {
+                before: 2,
+                after: 0
+            })
+        );
         assert!(s.inputs_have_ellipsis());
     }
 
     #[test]
     fn implicit_output_puts_the_ellipsis_first() {
-        assert_eq!(expanded("...ij,...jk"), (vec!["...ij".into(), "...jk".into()], "...ik".into()));
+        assert_eq!(
+            expanded("...ij,...jk"),
+            (vec!["...ij".into(), "...jk".into()], "...ik".into())
+        );
         assert_eq!(expanded("ba..."), (vec!["ba...".into()], "...ab".into()));
         assert_eq!(expanded("...ii"), (vec!["...ii".into()], "...".into()));
-        assert_eq!(expanded("...k,kj"), (vec!["...k".into(), "kj".into()], "...j".into()));
-        assert_eq!(expanded("ij,jk"), (vec!["ij".into(), "jk".into()], "ik".into()));
+        assert_eq!(
+            expanded("...k,kj"),
+            (vec!["...k".into(), "kj".into()], "...j".into())
+        );
+        assert_eq!(
+            expanded("ij,jk"),
+            (vec!["ij".into(), "jk".into()], "ik".into())
+        );
     }
 
     #[test]
     fn malformed_ellipses() {
         let first = |text: &str| messages(text).into_iter().next().unwrap();
-        assert_eq!(first("i.."), (1, "`..` is not an ellipsis: write `...`".into()));
-        assert_eq!(first("....i"), (0, "`....` is not an ellipsis: write `...`".into()));
+        assert_eq!(
+            first("i.."),
+            (1, "`..` is not an ellipsis: write `...`".into())
+        );
+        assert_eq!(
+            first("....i"),
+            (0, "`....` is not an ellipsis: write `...`".into())
+        );
         assert!(first(".i...").1.starts_with("invalid character '.'"));
         assert_eq!(
             first("...i...,j"),
-            (4, "a second ellipsis `...` in operand 0: an operand has at most one".into())
+            (
+                4,
+                "a second ellipsis `...` in operand 0: an operand has at most one".into()
+            )
         );
         assert_eq!(
             first("i,...j...->ij"),
-            (6, "a second ellipsis `...` in operand 1: an operand has at most one".into())
+            (
+                6,
+                "a second ellipsis `...` in operand 1: an operand has at most one".into()
+            )
         );
         assert_eq!(
             first("...i->......"),
@@ -473,11 +518,17 @@ mod tests {
         );
         assert_eq!(
             first("...i->...i..."),
-            (10, "a second ellipsis `...` in the output: the output has at most one".into())
+            (
+                10,
+                "a second ellipsis `...` in the output: the output has at most one".into()
+            )
         );
         assert_eq!(
             first("ij->...i"),
-            (4, "ellipsis `...` in the output but in no input: it would stand for no axes".into())
+            (
+                4,
+                "ellipsis `...` in the output but in no input: it would stand for no axes".into()
+            )
         );
     }
 }

@@ -104,9 +104,14 @@ pub fn validate(input: MacroInput) -> Result<Checked, Vec<syn::Error>> {
         binding_nodes.push(node);
     }
     checker.in_binding = false;
-    // Only the outermost call may have an ellipsis: its result is the macro's,
-    // of dynamic rank (see `Checker::call`).
-    checker.ellipsis_allowed = matches!(body, Lazy::Call(_));
+    // Only the outermost call may have an ellipsis (optionally times a
+    // coefficient): its result is the macro's, of dynamic rank (see
+    // `Checker::call` and `outermost_call`).
+    checker.ellipsis_allowed = match &body {
+        Lazy::Call(_) => true,
+        Lazy::Combination(terms) => terms.len() == 1 && matches!(terms[0].value, Lazy::Call(_)),
+        _ => false,
+    };
     let (body, rank) = checker.node(&body, None, "result");
     let rank = rank.unwrap_or_else(|| {
         if checker.errors.is_empty() {
@@ -145,6 +150,19 @@ pub fn validate(input: MacroInput) -> Result<Checked, Vec<syn::Error>> {
         })
     } else {
         Err(errors)
+    }
+}
+
+/// The call whose result is the macro's: the whole expression, or its only
+/// term (`2.0 * "...ij->...ji"(a)`). The only call that may have an ellipsis.
+pub fn outermost_call(body: &Node) -> Option<&Node> {
+    match body {
+        Node::Call { .. } => Some(body),
+        Node::Combination(terms) if terms.len() == 1 => match &terms[0].node {
+            call @ Node::Call { .. } => Some(call),
+            _ => None,
+        },
+        _ => None,
     }
 }
 
@@ -363,11 +381,11 @@ impl Checker {
             self.errors.push(syn::Error::new(
                 call.subscripts.span(),
                 format!(
-                    "einsum: an ellipsis `...` is only supported in the outermost call, whose result is the macro's (of dynamic rank), not {}\n{}",
+                    "einsum: an ellipsis `...` is only supported in the outermost call (the whole expression, optionally times a coefficient), whose result is the macro's and of dynamic rank; not {}\n{}",
                     if self.in_binding {
                         "in a `let` binding"
                     } else {
-                        "inside a sum, after a coefficient or as an argument of another call"
+                        "inside a sum or as an argument of another call"
                     },
                     subscripts::caret(&text, subscripts::first_ellipsis(&text))
                 ),

@@ -578,7 +578,11 @@ impl<'a, T: LinalgScalar, const R: usize> ViewMut<'a, T, R> {
     /// let v = ViewMut::<f64, 5>::whole_with_ellipsis(&mut out, 0, 1);
     /// assert_eq!(v.shape(), [1, 1, 1, 2, 3]);
     /// ```
-    pub fn whole_with_ellipsis<S, D>(value: &'a mut ArrayBase<S, D>, before: usize, after: usize) -> Self
+    pub fn whole_with_ellipsis<S, D>(
+        value: &'a mut ArrayBase<S, D>,
+        before: usize,
+        after: usize,
+    ) -> Self
     where
         S: DataMut<Elem = T>,
         D: Dimension,
@@ -684,7 +688,10 @@ fn pad_ellipsis<const R: usize>(
 ) -> Result<([usize; R], [isize; R]), EllipsisFit> {
     let named = before + after;
     let slots = R.checked_sub(named).ok_or(EllipsisFit::TooFewAxes)?;
-    let covered = shape.len().checked_sub(named).ok_or(EllipsisFit::TooFewAxes)?;
+    let covered = shape
+        .len()
+        .checked_sub(named)
+        .ok_or(EllipsisFit::TooFewAxes)?;
     if covered > slots {
         return Err(EllipsisFit::TooManyAxes { slots });
     }
@@ -840,7 +847,7 @@ mod tests {
             Err(EllipsisFit::TooFewAxes)
         );
         assert_eq!(
-            pad_ellipsis::<2>(a.shape(), a.strides(), 0, 1),
+            pad_ellipsis::<1>(a.shape(), a.strides(), 0, 0),
             Err(EllipsisFit::TooManyAxes { slots: 1 })
         );
         let flipped = a.slice(s![..;-1, ..]);

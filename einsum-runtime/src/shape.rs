@@ -385,7 +385,11 @@ pub fn bind_ellipsis<const S: usize>(
         }
     }
     if !output_has_ellipsis {
-        if let Some(widest) = operands.iter().filter(|o| o.covered() > 0).max_by_key(|o| o.covered()) {
+        if let Some(widest) = operands
+            .iter()
+            .filter(|o| o.covered() > 0)
+            .max_by_key(|o| o.covered())
+        {
             return Err(EinsumError::EllipsisNotInOutput {
                 site,
                 operand: (widest.operand, widest.shape.to_vec()),
