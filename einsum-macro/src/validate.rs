@@ -277,7 +277,10 @@ impl Checker {
         let mut ranks = Vec::new();
         for term in terms {
             let (node, rank) = self.node(&term.value, place, outside);
-            if let (None, Node::Binding(b), Some(p)) = (rank, &node, place) {
+            // An ellipsis place has no rank to give (the call reports that
+            // only a plain operand can fill it).
+            let ellipsis = place.is_some_and(|p| subscripts::has_ellipsis(&p.chars));
+            if let (None, Node::Binding(b), Some(p), false) = (rank, &node, place, ellipsis) {
                 let text = self.sites[p.site].subscripts.clone();
                 self.binding_ranks[*b] = Some((p.chars.len(), Origin::Use(text)));
             }
@@ -289,6 +292,9 @@ impl Checker {
             });
         }
         let expected = match place {
+            Some(p) if subscripts::has_ellipsis(&p.chars) => {
+                return (Node::Combination(checked), None)
+            }
             Some(p) => Some(p.chars.len()),
             None => ranks.iter().flatten().next().copied(),
         };
@@ -399,22 +405,26 @@ impl Checker {
                 chars: labels.clone(),
             };
             let (node, rank) = self.node(arg, Some(&place), "");
-            self.check_rank(&node, rank, &place, &text, call.arg_spans[position]);
-            if subscripts::has_ellipsis(labels) && !matches!(node, Node::Operand { .. }) {
+            if !subscripts::has_ellipsis(labels) {
+                self.check_rank(&node, rank, &place, &text, call.arg_spans[position]);
+            } else if !matches!(node, Node::Operand { .. }) {
+                // Its rank is only known at run time: no rank error, this one.
                 self.errors.push(call.arg_spans[position].error(format!(
                     "einsum: operand {position} of {text:?} has an ellipsis `...`, so it must be a plain Rust operand (an array or a view): a call, binding or sum has a fixed rank"
                 )));
             }
             args.push(node);
         }
-        let rank = subscripts.output.len();
+        // A misplaced ellipsis call has no rank to give: the error above
+        // says why, and its hidden labels must not show in another one.
+        let rank = (!ellipsis || outermost).then_some(subscripts.output.len());
         (
             Node::Call {
                 site,
                 subscripts,
                 args,
             },
-            Some(rank),
+            rank,
         )
     }
 
