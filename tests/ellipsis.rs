@@ -220,6 +220,19 @@ fn fixed_rank_operands() {
         &e,
         &reference("abj,abj->ab", &[r.clone(), r]),
     );
+    // One variable at two ellipsis positions: two different padded views of
+    // the same data, which must not be mistaken for one another.
+    let cube: Array3<f64> = random((3, 3, 3), &mut rng);
+    let got: ArrayD<f64> = einsum!("i...,...i->...", cube, cube);
+    let c = cube.clone().into_dyn();
+    assert_close(
+        "two ellipsis positions",
+        &got,
+        &reference("iab,abi->ab", &[c.clone(), c.clone()]),
+    );
+    let got: ArrayD<f64> = einsum!("i...,i...,...i->...", cube, cube, cube);
+    let want = reference("iab,iab,abi->ab", &[c.clone(), c.clone(), c.clone()]);
+    assert_close("three uses", &got, &want);
     // A rank-0 operand under an ellipsis: a rank-0 ArrayD.
     let s: ArrayD<f64> = einsum!("...,...", 2.0, 3.0);
     assert_eq!(s, ArrayD::from_elem(IxDyn(&[]), 6.0));

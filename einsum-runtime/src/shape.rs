@@ -473,6 +473,58 @@ mod tests {
     }
 
     #[test]
+    fn ellipses_right_align_and_ones_stretch() {
+        let at = |operand, shape, before, after| EllipsisOperand {
+            operand,
+            shape,
+            before,
+            after,
+        };
+        let e = bind_ellipsis::<4>(
+            &SITE,
+            &[at(0, &[2, 1, 3, 9], 0, 1), at(1, &[7, 5, 3], 1, 0)],
+            true,
+        )
+        .unwrap();
+        assert_eq!(
+            e,
+            Broadcast {
+                sizes: [1, 2, 5, 3],
+                rank: 3
+            }
+        );
+        assert_eq!(e.output_shape(&[4], &[]), vec![4, 2, 5, 3]);
+        let none = bind_ellipsis::<4>(&SITE, &[at(0, &[9], 0, 1)], true).unwrap();
+        assert_eq!(
+            none,
+            Broadcast {
+                sizes: [1; 4],
+                rank: 0
+            }
+        );
+        // No ellipsis in the output: fine while nothing is covered.
+        assert!(bind_ellipsis::<4>(&SITE, &[at(0, &[9], 0, 1)], false).is_ok());
+        let err = bind_ellipsis::<4>(&SITE, &[at(0, &[9], 0, 1), at(1, &[2, 3, 9], 0, 1)], false)
+            .unwrap_err();
+        assert_eq!(
+            err,
+            EinsumError::EllipsisNotInOutput {
+                site: &SITE,
+                operand: (1, vec![2, 3, 9]),
+                covered: 2
+            }
+        );
+        // Zero does not stretch, and is not stretched into.
+        assert!(bind_ellipsis::<2>(&SITE, &[at(0, &[0], 0, 0), at(1, &[1], 0, 0)], true).is_ok());
+        let err =
+            bind_ellipsis::<2>(&SITE, &[at(0, &[0], 0, 0), at(1, &[2], 0, 0)], true).unwrap_err();
+        assert!(
+            matches!(err, EinsumError::BroadcastMismatch { sizes: (0, 2), .. }),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn ones_broadcast_and_empty_binds_to_one() {
         let at = |size| Occurrence {
             site: &SITE,
