@@ -267,7 +267,7 @@ fn numpy_broadcasting_regressions() {
         assert_close(
             "bbcdc->d",
             &got.into_dyn(),
-            &reference("bbcdc->d", &[x.clone()]),
+            &reference("bbcdc->d", std::slice::from_ref(&x)),
         );
     }
     let g = ArrayD::from_shape_vec(IxDyn(&[2, 4, 8]), (0..64).map(f64::from).collect()).unwrap();
@@ -419,7 +419,7 @@ fn call_form() {
 fn output_targets() {
     let mut rng = Lcg::new(17);
     let a = random_dyn::<f64>(&[2, 3, 4], &mut rng);
-    let want = reference("xij->xji", &[a.clone()]);
+    let want = reference("xij->xji", std::slice::from_ref(&a));
     let mut out = ArrayD::<f64>::zeros(IxDyn(&[2, 4, 3]));
     einsum! { out = "...ij->...ji"(a) };
     assert_close("ArrayD target", &out, &want);
