@@ -128,8 +128,8 @@ pub mod __private {
     pub use einsum_runtime::gemm::{gemm, Roles};
     pub use einsum_runtime::kernels::{contract, Write};
     pub use einsum_runtime::operand::{
-        as_coefficient, as_element, element_of, shape_of, tie_element, zeros, zeros_dyn, LoopSpace,
-        View, ViewMut,
+        as_coefficient, as_element, element_of, require_at_least_rank, shape_of, tie_element,
+        zeros, zeros_dyn, LoopSpace, View, ViewMut,
     };
     pub use einsum_runtime::scalar::{add, from_count, mul, neg, one, zero};
     pub use einsum_runtime::shape::{

@@ -459,7 +459,9 @@ fn runtime_errors() {
         err.to_string(),
         "einsum!(\"...ij,...jk->...ik\"): operand 0 (`a`, shape [2, 3, 4]) and operand 1 (`b`, shape [5, 4, 6]) do not broadcast: their ellipses meet sizes 2 and 5"
     );
-    let v = arr1(&[1.0, 2.0]);
+    // (A fixed-rank operand with too few axes is a compile error, see
+    // tests/ui/ellipsis_operand_with_too_few_axes.rs.)
+    let v = arr1(&[1.0, 2.0]).into_dyn();
     let err = try_einsum!("...ij->...ji", v).unwrap_err();
     assert_eq!(
         err.to_string(),

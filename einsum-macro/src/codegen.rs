@@ -46,8 +46,9 @@ pub fn generate(
         let element = element_ident(span);
         Some(match ellipsis_at(&leaf.chars) {
             Some(at) => {
-                let (before, after) = (at.before, at.after);
+                let (before, after, named) = (at.before, at.after, at.before + at.after);
                 quote_spanned!(span=>
+                    #rt::require_at_least_rank::<_, #named>(#source);
                     let #view = #rt::View::<_, #rank>::with_ellipsis(#element, #source, &#site, #position, #before, #after)?;
                 )
             }

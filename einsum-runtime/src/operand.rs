@@ -7,8 +7,9 @@
 //! kernels can then walk raw memory without any further bounds checks.
 //!
 //! Fixed-rank values (`Ix0` to `Ix6`) and element types are checked at
-//! compile time through [`HasRank`], [`TargetRank`] and [`SameElement`],
-//! whose messages are the ones `einsum!` users see.
+//! compile time through [`HasRank`], [`TargetRank`], [`HasAtLeastRank`] (for
+//! operands written with an ellipsis) and [`SameElement`], whose messages
+//! are the ones `einsum!` users see.
 
 use crate::shape::{EinsumError, Site};
 use ndarray::{
@@ -120,6 +121,60 @@ pub trait TargetRank<const R: usize> {}
 
 impl<const R: usize> TargetRank<R> for Dim<[usize; R]> {}
 impl<const R: usize> TargetRank<R> for IxDyn {}
+
+/// Holds for an operand's dimension type that can have at least `N` axes:
+/// `Dim<[usize; R]>` for `R >= N` (`Ix0` to `Ix6`) and `IxDyn` (whose number
+/// of axes [`View::with_ellipsis`] checks at run time).
+///
+/// `einsum!` requires it of every operand written with an ellipsis, `N`
+/// being the labels written besides the ellipsis, so that a fixed-rank
+/// operand with too few axes is a compile error pointing at the operand.
+///
+/// ```
+/// use einsum_runtime::operand::HasAtLeastRank;
+/// fn check<D: HasAtLeastRank<N>, const N: usize>() {}
+/// check::<ndarray::Ix3, 2>();
+/// check::<ndarray::Ix2, 2>();
+/// check::<ndarray::IxDyn, 9>();
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "einsum: this operand has dimension `{Self}`, but its subscripts name {N} labels besides the ellipsis",
+    label = "has dimension `{Self}`, fewer than {N} axes",
+    note = "`Dim<[usize; N]>` is ndarray's `IxN`: an array of exactly N axes; an ellipsis stands for the axes beyond the labels, so the operand needs at least as many axes as labels"
+)]
+pub trait HasAtLeastRank<const N: usize> {}
+
+impl<const N: usize> HasAtLeastRank<N> for IxDyn {}
+
+macro_rules! at_least_rank {
+    ($($rank:literal: $($n:literal)*;)*) => {$($(
+        impl HasAtLeastRank<$n> for Dim<[usize; $rank]> {}
+    )*)*};
+}
+at_least_rank! {
+    0: 0;
+    1: 0 1;
+    2: 0 1 2;
+    3: 0 1 2 3;
+    4: 0 1 2 3 4;
+    5: 0 1 2 3 4 5;
+    6: 0 1 2 3 4 5 6;
+}
+
+/// Requires `value` to have at least `N` axes, at compile time for a
+/// fixed-rank value ([`HasAtLeastRank`]); does nothing at run time.
+///
+/// ```
+/// use einsum_runtime::operand::require_at_least_rank;
+/// require_at_least_rank::<_, 2>(&ndarray::Array3::<f64>::zeros((1, 2, 3)));
+/// require_at_least_rank::<_, 0>(&2.0f64);
+/// ```
+pub fn require_at_least_rank<O, const N: usize>(_value: &O)
+where
+    O: Operand + ?Sized,
+    O::Dim: HasAtLeastRank<N>,
+{
+}
 
 mod sealed {
     /// Only the identity impl exists, so [`super::SameElement`] means type equality.
