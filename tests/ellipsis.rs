@@ -2,8 +2,10 @@
 //! the naive reference of `common` (with the ellipsis written out as labels by
 //! `common::expand_ellipsis`, independently of the macro), in every layout,
 //! with dynamic and fixed-rank operands, zero-stride operands, odd sizes and
-//! GEMM-sized broadcast batches; the call form and output targets with an
-//! ellipsis; numpy's broadcasting regressions; and the runtime errors.
+//! GEMM-sized broadcast batches; the whole table against numpy's own values
+//! (tests/data/ellipsis_numpy.txt, from scripts/ellipsis_reference.py); the
+//! call form and output targets with an ellipsis; numpy's broadcasting
+//! regressions; and the runtime errors.
 
 mod common;
 
@@ -524,4 +526,94 @@ fn arr3_example_from_the_docs() {
     let s: ArrayD<f64> = einsum!("...j,j->...", wide, v);
     assert_eq!(s.len_of(Axis(0)), 1_000_000);
     assert!(s.iter().all(|&x| x == 2.0));
+}
+
+/// Operand `j` of the numpy data: `((k * 7 + j * 3 + 1) % 11) - 5` at C-order
+/// index `k` (the formula of scripts/ellipsis_reference.py).
+fn numpy_operand(j: usize, shape: &[usize]) -> ArrayD<f64> {
+    let n: usize = shape.iter().product();
+    let data = (0..n)
+        .map(|k| ((k * 7 + j * 3 + 1) % 11) as f64 - 5.0)
+        .collect();
+    ArrayD::from_shape_vec(IxDyn(shape), data).expect("C-order data")
+}
+
+fn numbers(text: &str, separator: char) -> Vec<i64> {
+    text.split(separator)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().expect("a number"))
+        .collect()
+}
+
+/// Every row of the table against numpy's own `einsum` (tests/data/
+/// ellipsis_numpy.txt, made by scripts/ellipsis_reference.py), in every
+/// layout; and the inputs numpy rejects are errors here too.
+#[test]
+fn table_against_numpy() {
+    let text = include_str!("data/ellipsis_numpy.txt");
+    let table = cases::<f64>();
+    let mut checked: Vec<(String, Vec<Vec<usize>>)> = Vec::new();
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let fields: Vec<&str> = line.split(" | ").collect();
+        let subscripts = fields[0];
+        let shapes: Vec<Vec<usize>> = fields[1]
+            .split(';')
+            .map(|s| numbers(s, ',').into_iter().map(|d| d as usize).collect())
+            .collect();
+        let case = table
+            .iter()
+            .find(|c| c.subscripts == subscripts)
+            .unwrap_or_else(|| panic!("{subscripts:?} is not in the table"));
+        let operands: Vec<ArrayD<f64>> = shapes
+            .iter()
+            .enumerate()
+            .map(|(j, s)| numpy_operand(j, s))
+            .collect();
+        let what = format!("{subscripts:?} on {shapes:?}");
+        if fields[2].starts_with("error:") {
+            let views: Vec<ArrayViewD<'_, f64>> = operands.iter().map(|a| a.view()).collect();
+            let run = std::panic::catch_unwind(|| (case.run)(&views));
+            assert!(run.is_err(), "{what}: numpy raises, einsum! must fail too");
+            continue;
+        }
+        let shape: Vec<usize> = numbers(fields[2], ',')
+            .into_iter()
+            .map(|d| d as usize)
+            .collect();
+        let (sum, weighted) = (numbers(fields[3], ' ')[0], numbers(fields[4], ' ')[0]);
+        for layout in LAYOUTS {
+            let laid: Vec<Laid<f64, IxDyn>> = operands.iter().map(|a| lay(a, layout)).collect();
+            let views: Vec<ArrayViewD<'_, f64>> = laid.iter().map(Laid::view).collect();
+            let (got, _) = (case.run)(&views);
+            let what = format!("{what}, {layout:?}");
+            assert_eq!(got.shape(), &shape[..], "{what}: shape");
+            let flat: Vec<f64> = got.iter().copied().collect();
+            assert_eq!(flat.iter().sum::<f64>(), sum as f64, "{what}: sum");
+            let weighted_got: f64 = flat
+                .iter()
+                .enumerate()
+                .map(|(k, v)| v * ((k % 7) + 1) as f64)
+                .sum();
+            assert_eq!(weighted_got, weighted as f64, "{what}: weighted sum");
+            if fields[5].trim() != "-" {
+                let values: Vec<f64> = numbers(fields[5], ' ')
+                    .into_iter()
+                    .map(|v| v as f64)
+                    .collect();
+                assert_eq!(flat, values, "{what}: values");
+            }
+        }
+        checked.push((subscripts.to_string(), shapes));
+    }
+    for case in &table {
+        for shapes in case.shapes {
+            let shapes: Vec<Vec<usize>> = shapes.iter().map(|s| s.to_vec()).collect();
+            assert!(
+                checked.contains(&(case.subscripts.to_string(), shapes.clone())),
+                "{:?} on {shapes:?} has no numpy value: run scripts/ellipsis_reference.py",
+                case.subscripts
+            );
+        }
+    }
 }
