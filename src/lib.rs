@@ -32,6 +32,24 @@
 //! assert_eq!(out, arr2(&[[3.0, 7.0], [5.0, 9.0]]));
 //! ```
 //!
+//! An ellipsis `...` stands for the axes the labels do not name, broadcast
+//! numpy's way (right-aligned, size 1 stretches); the result is then an
+//! `ArrayD` (see the README's "Ellipsis and broadcasting" for where it may be
+//! written):
+//!
+//! ```
+//! use lazy_einsum::einsum;
+//! use lazy_einsum::ndarray::{arr2, arr3, ArrayD};
+//!
+//! let stack = arr3(&[[[1.0, 2.0], [3.0, 4.0]], [[0.0, 1.0], [1.0, 0.0]]]); // 2 x 2 x 2
+//! let m = arr2(&[[1.0, 0.0], [0.0, 2.0]]);
+//! let products: ArrayD<f64> = einsum!("...ij,jk->...ik", stack, m);
+//! assert_eq!(products.shape(), &[2, 2, 2]);
+//! assert_eq!(products[[1, 0, 1]], 2.0);
+//! let traces: ArrayD<f64> = einsum!("...ii->...", stack); // the trace of each matrix
+//! assert_eq!(traces, lazy_einsum::ndarray::arr1(&[5.0, 0.0]).into_dyn());
+//! ```
+//!
 //! A size mismatch panics before anything is computed or written, naming the
 //! label, the operands and the sizes; [`try_einsum!`] returns the
 //! [`EinsumError`] instead:
@@ -64,6 +82,9 @@
 ///   bindings, nested calls and Rust operands, each with an optional scalar
 ///   coefficient written first (`2.0 * x`, `alpha * x`, `-x`).
 /// - targets: `einsum! { out = EXPR }`, `out += EXPR`, `out -= EXPR`.
+/// - ellipsis: `einsum!("...ij,...jk->...ik", a, b)` broadcasts the axes
+///   `...` stands for, numpy's way, and returns an `ndarray::ArrayD`; allowed
+///   in the numpy form and in the outermost call of the call form.
 ///
 /// # Panics
 /// If the operands' sizes disagree (see [`try_einsum!`] for the error).
@@ -109,11 +130,13 @@ pub mod __private {
     pub use einsum_runtime::gemm::{gemm, Roles};
     pub use einsum_runtime::kernels::{contract, Write};
     pub use einsum_runtime::operand::{
-        as_coefficient, as_element, element_of, tie_element, zeros, zeros_dyn, LoopSpace, View,
-        ViewMut,
+        as_coefficient, as_element, element_of, require_at_least_rank, shape_of, tie_element,
+        zeros, zeros_dyn, LoopSpace, View, ViewMut,
     };
     pub use einsum_runtime::scalar::{add, from_count, mul, neg, one, zero};
-    pub use einsum_runtime::shape::{bind, EinsumError, Occurrence, Site};
+    pub use einsum_runtime::shape::{
+        bind, bind_ellipsis, EinsumError, EllipsisOperand, Occurrence, Site,
+    };
 
     /// The value, or a panic with the error's message at the macro's call site.
     #[track_caller]

@@ -7,7 +7,8 @@
 use crate::ir::{Coefficient, Label, SumOfProducts};
 use crate::parse::{is_number, source_text, SpanRange};
 use crate::plan::{Destination, Kernel, Plan, Source, Step, Write};
-use crate::validate::{Checked, Node};
+use crate::subscripts::{ellipsis_at, ellipsis_slot, has_ellipsis, ELLIPSIS_SLOTS};
+use crate::validate::{outermost_call, Checked, Node};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 
@@ -43,13 +44,28 @@ pub fn generate(
         let (view, source) = (view_ident(value), value_ident_at(value, span));
         let (rank, site, position) = (leaf.chars.len(), site_ident(leaf.site), leaf.position);
         let element = element_ident(span);
-        Some(quote_spanned!(span=>
-            let #view = #rt::View::<_, #rank>::with_element(#element, #source, &#site, #position)?;
-        ))
+        Some(match ellipsis_at(&leaf.chars) {
+            Some(at) => {
+                let (before, after, named) = (at.before, at.after, at.before + at.after);
+                quote_spanned!(span=>
+                    #rt::require_at_least_rank::<_, #named>(#source);
+                    let #view = #rt::View::<_, #rank>::with_ellipsis(#element, #source, &#site, #position, #before, #after)?;
+                )
+            }
+            None => quote_spanned!(span=>
+                let #view = #rt::View::<_, #rank>::with_element(#element, #source, &#site, #position)?;
+            ),
+        })
     });
+    let broadcast = Ident::new("__broadcast", Span::mixed_site());
+    let bind_broadcast = bind_ellipsis(checked, &broadcast, &rt);
     let other_views = check_other_operands(checked, sop, &rt);
     let sizes = (0..sop.label_chars.len()).map(|l| {
         let label = Label(l as u16);
+        if let Some(slot) = ellipsis_slot(sop.label_chars[l]) {
+            let size = size_ident(label);
+            return quote!(let #size = #broadcast.sizes[#slot];);
+        }
         let occurrences = sop.axes.iter().filter(|a| a.0 == label).map(|&(_, value, axis)| {
             let leaf = sop.leaves[value].as_ref().expect("axes belong to operands");
             let (site, position, c, view) =
@@ -61,6 +77,18 @@ pub fn generate(
     });
     let output_shape: Vec<Ident> = sop.output.iter().map(|&l| size_ident(l)).collect();
     let rank = sop.output.len();
+    let output_chars: Vec<char> = sop
+        .output
+        .iter()
+        .map(|l| sop.label_chars[l.0 as usize])
+        .collect();
+    // With an ellipsis, the result's shape is only known at run time.
+    let output_ellipsis = ellipsis_at(&output_chars).map(|at| {
+        let before = &output_shape[..at.before];
+        let after = &output_shape[output_shape.len() - at.after..];
+        let shape = quote!(#broadcast.output_shape(&[#(#before),*], &[#(#after),*]));
+        (at.before, at.after, shape)
+    });
     let result_site = result_site(checked);
     let out = Ident::new("__out", Span::mixed_site());
     let out_view = Ident::new("__out_view", Span::mixed_site());
@@ -76,15 +104,19 @@ pub fn generate(
             // Spanned at the target: a rank or element type error points at it.
             let span = operand_span(place);
             let (target_at, element) = (Ident::new("__target", span), element_ident(span));
-            (
-                quote!(let #target = &mut (#place);),
-                quote_spanned!(span=>
+            let view = match &output_ellipsis {
+                Some((before, after, shape)) => quote_spanned!(span=>
+                    let mut #out_view = #rt::ViewMut::<_, #rank>::with_ellipsis(
+                        #element, #target_at, &#shape, &#result_site, #text, #before, #after,
+                    )?;
+                ),
+                None => quote_spanned!(span=>
                     let mut #out_view = #rt::ViewMut::<_, #rank>::with_element(
                         #element, #target_at, [#(#output_shape),*], &#result_site, #text,
                     )?;
                 ),
-                quote!(()),
-            )
+            };
+            (quote!(let #target = &mut (#place);), view, quote!(()))
         }
         None if fresh_result => {
             let finish = if rank == 0 {
@@ -109,15 +141,19 @@ pub fn generate(
             } else {
                 quote!()
             };
-            (
-                quote!(),
-                quote!(
+            let setup = match &output_ellipsis {
+                Some((before, after, shape)) => quote!(
+                    let mut #out = #rt::zeros_dyn(&#shape);
+                    #typed
+                    let mut #out_view = #rt::ViewMut::<_, #rank>::whole_with_ellipsis(&mut #out, #before, #after);
+                ),
+                None => quote!(
                     let mut #out = #alloc;
                     #typed
                     let mut #out_view = #rt::ViewMut::<_, #rank>::whole(&mut #out);
                 ),
-                finish,
-            )
+            };
+            (quote!(), setup, finish)
         }
     };
     let steps = plan.passes.iter().map(|pass| {
@@ -171,6 +207,7 @@ pub fn generate(
             #(#sites)*
             #(#views)*
             #other_views
+            #bind_broadcast
             #(#sizes)*
             #result_setup
             #(#steps)*
@@ -253,7 +290,7 @@ fn check_other_operands(checked: &Checked, sop: &SumOfProducts, rt: &TokenStream
         node: &Node,
         checked: &Checked,
         seen: &mut Vec<usize>,
-        out: &mut Vec<(usize, usize, usize, usize)>,
+        out: &mut Vec<(usize, usize, usize, Vec<char>)>,
     ) {
         match node {
             Node::Operand {
@@ -261,7 +298,7 @@ fn check_other_operands(checked: &Checked, sop: &SumOfProducts, rt: &TokenStream
                 site,
                 position,
                 chars: Some(chars),
-            } => out.push((*value, *site, *position, chars.len())),
+            } => out.push((*value, *site, *position, chars.clone())),
             Node::Operand { .. } => {}
             Node::Call { args, .. } => args.iter().for_each(|a| collect(a, checked, seen, out)),
             Node::Combination(terms) => terms
@@ -282,18 +319,68 @@ fn check_other_operands(checked: &Checked, sop: &SumOfProducts, rt: &TokenStream
     let checks = operands
         .into_iter()
         .filter(|&(value, ..)| sop.leaves[value].is_none())
-        .map(|(value, site, position, rank)| {
+        .map(|(value, site, position, chars)| {
             let span = operand_span(&checked.values[value]);
             let (source, element, site) = (
                 value_ident_at(value, span),
                 element_ident(span),
                 site_ident(site),
             );
-            quote_spanned!(span=>
-                let _ = #rt::View::<_, #rank>::with_element(#element, #source, &#site, #position)?;
-            )
+            let rank = chars.len();
+            match ellipsis_at(&chars) {
+                Some(at) => {
+                    let (before, after) = (at.before, at.after);
+                    quote_spanned!(span=>
+                        let _ = #rt::View::<_, #rank>::with_ellipsis(#element, #source, &#site, #position, #before, #after)?;
+                    )
+                }
+                None => quote_spanned!(span=>
+                    let _ = #rt::View::<_, #rank>::with_element(#element, #source, &#site, #position)?;
+                ),
+            }
         });
     quote!(#(#checks)*)
+}
+
+/// `let __broadcast = bind_ellipsis(..)?;` when the outermost call has an
+/// ellipsis (the only call that may, see `validate::outermost_call`): the sizes of its slots, from the
+/// operands written with `...`, broadcast numpy's way. Nothing otherwise.
+fn bind_ellipsis(checked: &Checked, broadcast: &Ident, rt: &TokenStream) -> TokenStream {
+    let Some(Node::Call {
+        site,
+        subscripts,
+        args,
+    }) = outermost_call(&checked.body)
+    else {
+        return quote!();
+    };
+    if !subscripts.inputs_have_ellipsis() {
+        return quote!();
+    }
+    let operands = args
+        .iter()
+        .zip(&subscripts.inputs)
+        .filter_map(|(arg, labels)| {
+            let at = ellipsis_at(labels)?;
+            let Node::Operand {
+                value, position, ..
+            } = arg
+            else {
+                return None;
+            };
+            let (source, before, after) = (value_ident(*value), at.before, at.after);
+            Some(quote!(#rt::EllipsisOperand {
+                operand: #position,
+                shape: #rt::shape_of(#source),
+                before: #before,
+                after: #after,
+            }))
+        });
+    let site = site_ident(*site);
+    let keeps = has_ellipsis(&subscripts.output);
+    quote!(
+        let #broadcast = #rt::bind_ellipsis::<#ELLIPSIS_SLOTS>(&#site, &[#(#operands),*], #keeps)?;
+    )
 }
 
 /// Where errors about a Rust value (operand, coefficient or target) point:

@@ -4,6 +4,7 @@
 use crate::cost::Poly;
 use crate::ir::{Coefficient, Label, SumOfProducts};
 use crate::plan::{Destination, Kernel, Plan, Source, Step};
+use crate::subscripts::ellipsis_slot;
 use crate::validate::Checked;
 use std::fmt::Write as _;
 
@@ -29,20 +30,38 @@ pub fn describe(checked: &Checked, sop: &SumOfProducts, plan: &Plan) -> String {
             .collect::<Vec<_>>()
             .join(", ")
     );
-    let output: String = sop.output.iter().map(|l| names[l.0 as usize]).collect();
-    let _ = writeln!(out, "result: [{output}] (rank {})", sop.output.len());
+    let output = labels_text(&sop.output, &names);
+    let hidden = sop
+        .output
+        .iter()
+        .filter(|l| ellipsis_slot(sop.label_chars[l.0 as usize]).is_some())
+        .count();
+    if hidden == 0 {
+        let _ = writeln!(out, "result: [{output}] (rank {})", sop.output.len());
+    } else {
+        let _ = writeln!(
+            out,
+            "result: [{output}] (rank {} plus the ellipsis's, known at run time)",
+            sop.output.len() - hidden
+        );
+    }
     let hinted: Vec<String> = sop
         .label_chars
         .iter()
         .enumerate()
+        .filter(|(_, c)| ellipsis_slot(**c).is_none())
         .filter(|(l, _)| plan.sizes.size(Label(*l as u16)) != crate::cost::Monomial::N)
         .map(|(l, _)| format!("{} = {}", names[l], plan.sizes.size(Label(l as u16))))
         .collect();
     if hinted.is_empty() {
-        let _ = writeln!(out, "sizes: every label N");
+        let _ = write!(out, "sizes: every label N");
     } else {
-        let _ = writeln!(out, "sizes: {}; every other label N", hinted.join(", "));
+        let _ = write!(out, "sizes: {}; every other label N", hinted.join(", "));
     }
+    if sop.label_chars.iter().any(|&c| ellipsis_slot(c).is_some()) {
+        let _ = write!(out, "; the ellipsis `...` counts as one axis of size N");
+    }
+    let _ = writeln!(out);
     let mut total = Poly::zero();
     let mut naive_total = Poly::zero();
     if sop.sums.is_empty() {
@@ -50,7 +69,7 @@ pub fn describe(checked: &Checked, sop: &SumOfProducts, plan: &Plan) -> String {
     }
     let mut listing: Vec<(String, &[crate::ir::Term], &[crate::plan::TermPlan])> = Vec::new();
     for (sum, sum_plan) in sop.sums.iter().zip(&plan.sums) {
-        let labels: String = sum.labels.iter().map(|l| names[l.0 as usize]).collect();
+        let labels = labels_text(&sum.labels, &names);
         listing.push((
             format!(
                 "materialized sum #{}[{labels}] of {} terms",
@@ -76,10 +95,7 @@ pub fn describe(checked: &Checked, sop: &SumOfProducts, plan: &Plan) -> String {
                     format!(
                         "{}[{}]",
                         value_text(f.value),
-                        f.labels
-                            .iter()
-                            .map(|l| names[l.0 as usize])
-                            .collect::<String>()
+                        labels_text(&f.labels, &names)
                     )
                 })
                 .collect();
@@ -165,7 +181,7 @@ fn step_text(
     names: &[char],
     value_text: &dyn Fn(usize) -> String,
 ) -> String {
-    let labels = |ls: &[Label]| ls.iter().map(|l| names[l.0 as usize]).collect::<String>();
+    let labels = |ls: &[Label]| labels_text(ls, names);
     let subscripts = format!(
         "{}->{}",
         step.inputs
@@ -251,6 +267,23 @@ fn speedup(naive: &Poly, planned: &Poly) -> String {
     } else {
         format!("degree {} instead of {}", planned.degree(), naive.degree())
     }
+}
+
+/// The labels as text, each run of hidden ellipsis labels shown as `...`.
+fn labels_text(labels: &[Label], names: &[char]) -> String {
+    let mut text = String::new();
+    let mut in_ellipsis = false;
+    for l in labels {
+        let name = names[l.0 as usize];
+        let hidden = ellipsis_slot(name).is_some();
+        if !hidden {
+            text.push(name);
+        } else if !in_ellipsis {
+            text.push_str("...");
+        }
+        in_ellipsis = hidden;
+    }
+    text
 }
 
 /// A character per label: its own when no other label took it, else a free one.

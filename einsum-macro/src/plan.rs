@@ -16,6 +16,7 @@ use crate::ir::{Coefficient, Factor, Label, SumOfProducts, Term};
 use crate::options::{Options, SizeExpr};
 use crate::parse::TargetKind;
 use crate::path;
+use crate::subscripts::{ellipsis_slot, ELLIPSIS_SLOTS};
 use crate::validate::Checked;
 use std::collections::HashMap;
 
@@ -276,8 +277,19 @@ fn monomial(s: SizeExpr) -> Monomial {
 }
 
 /// Hints name label characters; every label written with that character gets the hint.
+///
+/// An ellipsis counts as one axis of size `N`: its innermost slot (the one
+/// covered whenever the ellipsis covers anything) has size `N`, the others 1.
 fn size_model(sop: &SumOfProducts, options: &Options) -> SizeModel {
     let hints = sop.label_chars.iter().enumerate().filter_map(|(l, c)| {
+        if let Some(slot) = ellipsis_slot(*c) {
+            let size = if slot + 1 == ELLIPSIS_SLOTS {
+                Monomial::N
+            } else {
+                Monomial::constant(1.0)
+            };
+            return Some((Label(l as u16), size));
+        }
         let hint = options.sizes.iter().rev().find(|(h, _)| h == c)?;
         Some((Label(l as u16), monomial(hint.1)))
     });

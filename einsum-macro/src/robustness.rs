@@ -276,21 +276,49 @@ enum OutputSpec {
         picks: Vec<usize>,
         repeats: bool,
         unknown: bool,
+        ellipsis: Option<usize>,
     },
 }
 
 fn output_spec() -> impl Strategy<Value = OutputSpec> {
     prop_oneof![
         3 => Just(OutputSpec::Implicit),
-        6 => (prop::collection::vec(0..16usize, 0..=5), prop::bool::weighted(0.05), prop::bool::weighted(0.05))
-            .prop_map(|(picks, repeats, unknown)| OutputSpec::Explicit { picks, repeats, unknown }),
+        6 => (
+            prop::collection::vec(0..16usize, 0..=5),
+            prop::bool::weighted(0.05),
+            prop::bool::weighted(0.05),
+            prop::option::weighted(0.25, any::<usize>()),
+        )
+            .prop_map(|(picks, repeats, unknown, ellipsis)| OutputSpec::Explicit {
+                picks,
+                repeats,
+                unknown,
+                ellipsis,
+            }),
     ]
 }
 
-/// One operand's labels: rank 0-5, repeats likely with this alphabet.
+/// One operand's labels: rank 0-5, repeats likely with this alphabet;
+/// sometimes an ellipsis anywhere among them.
 fn operand_labels() -> impl Strategy<Value = String> {
-    prop::collection::vec(prop::sample::select(LABELS.to_vec()), 0..=5)
-        .prop_map(|labels| labels.into_iter().collect())
+    (
+        prop::collection::vec(prop::sample::select(LABELS.to_vec()), 0..=5),
+        prop::option::weighted(0.2, any::<usize>()),
+    )
+        .prop_map(|(labels, ellipsis)| with_ellipsis(labels.into_iter().collect(), ellipsis))
+}
+
+/// `labels` with `...` inserted at position `at` (modulo its length), if any.
+fn with_ellipsis(labels: String, at: Option<usize>) -> String {
+    let Some(at) = at else { return labels };
+    let chars: Vec<char> = labels.chars().collect();
+    let at = at % (chars.len() + 1);
+    let (before, after) = chars.split_at(at);
+    format!(
+        "{}...{}",
+        before.iter().collect::<String>(),
+        after.iter().collect::<String>()
+    )
 }
 
 /// `"subscripts"`: 1-6 operands, an output, maybe damaged somewhere.
@@ -311,9 +339,14 @@ fn subscripts() -> impl Strategy<Value = String> {
                 picks,
                 repeats,
                 unknown,
+                ellipsis,
             } = output
             {
-                let mut used: Vec<char> = inputs.iter().flat_map(|s| s.chars()).collect();
+                let mut used: Vec<char> = inputs
+                    .iter()
+                    .flat_map(|s| s.chars())
+                    .filter(|&c| c != '.')
+                    .collect();
                 used.sort_unstable();
                 used.dedup();
                 let mut out: Vec<char> = Vec::new();
@@ -328,7 +361,7 @@ fn subscripts() -> impl Strategy<Value = String> {
                     out.push('Q');
                 }
                 text.push_str("->");
-                text.extend(out);
+                text.push_str(&with_ellipsis(out.into_iter().collect(), ellipsis));
             }
             if let Some((at, damage)) = damage {
                 let chars: Vec<char> = text.chars().collect();
@@ -696,6 +729,9 @@ impl Writer<'_, '_> {
             subscripts.push_str("->");
             subscripts.extend(&output);
         }
+        if self.g.one_in(6) {
+            subscripts = self.add_ellipses(&subscripts);
+        }
         if self.fault() {
             subscripts = self.damage(subscripts, &output);
         }
@@ -715,6 +751,25 @@ impl Writer<'_, '_> {
             .collect();
         let literal = literal(&subscripts, if self.g.one_in(12) { 1 } else { 0 });
         format!("{literal}({})", args.join(", "))
+    }
+
+    /// `...` in some operands and maybe the output, anywhere in each.
+    fn add_ellipses(&mut self, subscripts: &str) -> String {
+        let (inputs, output) = match subscripts.split_once("->") {
+            Some((i, o)) => (i, Some(o)),
+            None => (subscripts, None),
+        };
+        let mut place = |labels: &str| {
+            let at = (!self.g.one_in(3)).then(|| self.g.below(8));
+            with_ellipsis(labels.to_string(), at)
+        };
+        let inputs: Vec<String> = inputs.split(',').map(&mut place).collect();
+        let mut text = inputs.join(",");
+        if let Some(output) = output {
+            text.push_str("->");
+            text.push_str(&place(output));
+        }
+        text
     }
 
     fn damage(&mut self, subscripts: String, output: &[char]) -> String {
@@ -948,7 +1003,11 @@ proptest! {
 fn generators_reach_every_outcome() {
     let mut runner = proptest::test_runner::TestRunner::deterministic();
     let mut counts = [0usize; 3];
-    let mut tally = |outcome: Outcome| {
+    let mut ellipses = 0;
+    let mut tally = |outcome: Outcome, src: &str| {
+        if outcome == Outcome::Expanded && src.contains("...") {
+            ellipses += 1;
+        }
         counts[match outcome {
             Outcome::Syntax => 0,
             Outcome::Invalid => 1,
@@ -961,20 +1020,21 @@ fn generators_reach_every_outcome() {
             .expect("a value")
             .current();
         if let Ok(outcome) = run(&src) {
-            tally(outcome);
+            tally(outcome, &src);
         }
         let bytes = prop::collection::vec(any::<u8>(), 0..200)
             .new_tree(&mut runner)
             .expect("a value")
             .current();
-        if let Ok(outcome) = run(&call_form_source(&bytes)) {
-            tally(outcome);
+        let src = call_form_source(&bytes);
+        if let Ok(outcome) = run(&src) {
+            tally(outcome, &src);
         }
     }
     let [syntax, invalid, expanded] = counts;
     assert!(
-        syntax >= 1 && invalid >= 80 && expanded >= 150,
-        "{counts:?}"
+        syntax >= 1 && invalid >= 80 && expanded >= 150 && ellipses >= 10,
+        "{counts:?}, {ellipses} with an ellipsis"
     );
 }
 

@@ -1,13 +1,79 @@
 //! The subscripts string of one call (`"ij,jk->ik"`): labels per operand and
 //! of the output, following numpy's rules.
+//!
+//! An ellipsis `...` stands for any number of axes, broadcast numpy's way
+//! (right-aligned, a size 1 stretches). The parser expands it into
+//! [`ELLIPSIS_SLOTS`] hidden labels ([`ellipsis_label`]), one per axis it may
+//! cover; at run time an operand whose ellipsis covers fewer axes gets the
+//! missing leading ones as axes of size 1 (`View::with_ellipsis`), so every
+//! later stage sees fixed ranks and ordinary labels.
+
+/// How many axes an ellipsis may cover. An operand whose ellipsis covers more
+/// is a runtime error naming it. Each slot is one more loop of every step that
+/// carries the ellipsis (a loop of size 1 when the slot is not covered).
+pub const ELLIPSIS_SLOTS: usize = 8;
+
+/// The hidden label of ellipsis slot `slot` (`0..ELLIPSIS_SLOTS`, outermost
+/// first): a private-use character, so it can never meet a written label.
+pub fn ellipsis_label(slot: usize) -> char {
+    char::from_u32(0xE000 + slot as u32).expect("a private-use character")
+}
+
+/// The ellipsis slot `c` stands for, if it is a hidden ellipsis label.
+pub fn ellipsis_slot(c: char) -> Option<usize> {
+    let slot = (c as u32).checked_sub(0xE000)? as usize;
+    (slot < ELLIPSIS_SLOTS).then_some(slot)
+}
+
+/// Where the ellipsis stands in one operand's (or the output's) labels: the
+/// number of written labels before and after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EllipsisAt {
+    /// Labels written before `...`.
+    pub before: usize,
+    /// Labels written after `...`.
+    pub after: usize,
+}
+
+/// Where the ellipsis stands in `labels` (an operand's labels with the
+/// ellipsis expanded), if they contain one.
+pub fn ellipsis_at(labels: &[char]) -> Option<EllipsisAt> {
+    let before = labels.iter().position(|&c| ellipsis_slot(c).is_some())?;
+    Some(EllipsisAt {
+        before,
+        after: labels.len() - before - ELLIPSIS_SLOTS,
+    })
+}
+
+/// Whether any operand or the output has an ellipsis.
+pub fn has_ellipsis(labels: &[char]) -> bool {
+    labels.iter().any(|&c| ellipsis_slot(c).is_some())
+}
+
+/// The position (in characters) of the first `...` in `text`, 0 if none.
+pub fn first_ellipsis(text: &str) -> usize {
+    let chars: Vec<char> = text.chars().collect();
+    chars
+        .windows(3)
+        .position(|w| w == ['.', '.', '.'])
+        .unwrap_or(0)
+}
 
 /// The parsed subscripts of one call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Subscripts {
-    /// The labels of each operand, in axis order (repeats allowed: `ii`).
+    /// The labels of each operand, in axis order (repeats allowed: `ii`); an
+    /// ellipsis is its [`ELLIPSIS_SLOTS`] hidden labels.
     pub inputs: Vec<Vec<char>>,
     /// The labels of the result, in axis order.
     pub output: Vec<char>,
+}
+
+impl Subscripts {
+    /// Whether some operand has an ellipsis.
+    pub fn inputs_have_ellipsis(&self) -> bool {
+        self.inputs.iter().any(|labels| has_ellipsis(labels))
+    }
 }
 
 /// One problem in a subscripts string, at a character position of its value.
@@ -21,8 +87,9 @@ pub struct SubscriptError {
 
 /// Parses `text`, reporting every problem found rather than the first.
 ///
-/// Without `->` the output is numpy's implicit one: the labels that appear
-/// exactly once, in ASCII order (so uppercase sorts before lowercase).
+/// Without `->` the output is numpy's implicit one: the ellipsis first if
+/// some operand has one, then the labels that appear exactly once, in ASCII
+/// order (so uppercase sorts before lowercase).
 pub fn parse(text: &str) -> Result<Subscripts, Vec<SubscriptError>> {
     let chars: Vec<char> = text.chars().collect();
     let mut errors = Vec::new();
@@ -39,6 +106,9 @@ pub fn parse(text: &str) -> Result<Subscripts, Vec<SubscriptError>> {
 
     let mut inputs = vec![Vec::new()];
     let mut output = Vec::new();
+    // Where the ellipsis of the current operand (and of the output) was written.
+    let mut operand_ellipsis: Option<usize> = None;
+    let mut output_ellipsis: Option<usize> = None;
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
@@ -55,17 +125,44 @@ pub fn parse(text: &str) -> Result<Subscripts, Vec<SubscriptError>> {
                 position: i,
                 message: "`,` after `->`: the output is a single operand".into(),
             }),
-            ',' => inputs.push(Vec::new()),
+            ',' => {
+                inputs.push(Vec::new());
+                operand_ellipsis = None;
+            }
             '.' => {
                 let dots = chars[i..].iter().take_while(|&&d| d == '.').count();
-                errors.push(SubscriptError {
-                    position: i,
-                    message: match dots {
-                        1 => "invalid character '.': labels are `a-z` and `A-Z` (an ellipsis is `...`)".into(),
-                        3 => "ellipsis `...` is not supported yet".into(),
-                        n => format!("`{}` is not an ellipsis: write `...`", ".".repeat(n)),
-                    },
-                });
+                let seen = if in_output {
+                    &mut output_ellipsis
+                } else {
+                    &mut operand_ellipsis
+                };
+                match dots {
+                    1 => errors.push(SubscriptError {
+                        position: i,
+                        message: "invalid character '.': labels are `a-z` and `A-Z` (an ellipsis is `...`)".into(),
+                    }),
+                    3 if seen.is_some() => errors.push(SubscriptError {
+                        position: i,
+                        message: format!(
+                            "a second ellipsis `...` in {}: {} has at most one",
+                            if in_output { "the output".to_string() } else { format!("operand {}", inputs.len() - 1) },
+                            if in_output { "the output" } else { "an operand" },
+                        ),
+                    }),
+                    3 => {
+                        *seen = Some(i);
+                        let hidden = (0..ELLIPSIS_SLOTS).map(ellipsis_label);
+                        if in_output {
+                            output.extend(hidden.map(|h| (h, i)));
+                        } else {
+                            inputs.last_mut().expect("never empty").extend(hidden);
+                        }
+                    }
+                    n => errors.push(SubscriptError {
+                        position: i,
+                        message: format!("`{}` is not an ellipsis: write `...`", ".".repeat(n)),
+                    }),
+                }
                 i += dots - 1;
             }
             '-' => errors.push(SubscriptError {
@@ -86,7 +183,18 @@ pub fn parse(text: &str) -> Result<Subscripts, Vec<SubscriptError>> {
 
     let output = match split {
         Some(_) => {
+            if let Some(position) = output_ellipsis {
+                if !inputs.iter().any(|labels| has_ellipsis(labels)) {
+                    errors.push(SubscriptError {
+                        position,
+                        message: "ellipsis `...` in the output but in no input: it would stand for no axes".into(),
+                    });
+                }
+            }
             for (k, &(label, position)) in output.iter().enumerate() {
+                if ellipsis_slot(label).is_some() {
+                    continue;
+                }
                 if output[..k].iter().any(|&(seen, _)| seen == label) {
                     errors.push(SubscriptError {
                         position,
@@ -110,16 +218,27 @@ pub fn parse(text: &str) -> Result<Subscripts, Vec<SubscriptError>> {
     }
 }
 
-/// numpy's implicit output: labels appearing exactly once, sorted.
+/// numpy's implicit output: the ellipsis if some operand has one, then the
+/// labels appearing exactly once, sorted.
 fn implicit_output(inputs: &[Vec<char>]) -> Vec<char> {
-    let all: Vec<char> = inputs.iter().flatten().copied().collect();
+    let all: Vec<char> = inputs
+        .iter()
+        .flatten()
+        .copied()
+        .filter(|&c| ellipsis_slot(c).is_none())
+        .collect();
     let mut once: Vec<char> = all
         .iter()
         .copied()
         .filter(|&l| all.iter().filter(|&&m| m == l).count() == 1)
         .collect();
     once.sort_unstable();
-    once
+    let mut output: Vec<char> = Vec::new();
+    if inputs.iter().any(|labels| has_ellipsis(labels)) {
+        output.extend((0..ELLIPSIS_SLOTS).map(ellipsis_label));
+    }
+    output.extend(once);
+    output
 }
 
 /// The subscripts quoted, with a caret under character `position` of the
@@ -255,7 +374,7 @@ mod tests {
         assert_eq!(messages("ij-j")[0].0, 2);
         assert_eq!(messages("ij>j")[0].0, 2);
         assert_eq!(messages("i,j->i,j")[0].0, 6);
-        assert_eq!(messages("...ij")[0].0, 0);
+        assert_eq!(messages("...i...j")[0].0, 4);
     }
 
     #[test]
@@ -277,9 +396,139 @@ mod tests {
             messages("i....j")[0].1,
             "`....` is not an ellipsis: write `...`"
         );
+        assert_eq!(messages(".i...")[0].0, 0);
         assert_eq!(
-            messages("...ij")[0].1,
-            "ellipsis `...` is not supported yet"
+            messages("j->..j")[0],
+            (3, "`..` is not an ellipsis: write `...`".into())
+        );
+    }
+
+    /// The labels with each run of hidden ellipsis labels shown as `...`.
+    fn shown(labels: &[char]) -> String {
+        let mut out = String::new();
+        for (k, &c) in labels.iter().enumerate() {
+            match ellipsis_slot(c) {
+                Some(0) => out.push_str("..."),
+                Some(slot) => assert_eq!(ellipsis_slot(labels[k - 1]), Some(slot - 1)),
+                None => out.push(c),
+            }
+        }
+        out
+    }
+
+    fn expanded(text: &str) -> (Vec<String>, String) {
+        let s = parse(text).unwrap();
+        (
+            s.inputs.iter().map(|l| shown(l)).collect(),
+            shown(&s.output),
+        )
+    }
+
+    #[test]
+    fn ellipsis_in_every_position() {
+        assert_eq!(
+            expanded("...ij,...jk->...ik"),
+            (vec!["...ij".into(), "...jk".into()], "...ik".into())
+        );
+        assert_eq!(
+            expanded("ij...,jk...->ik..."),
+            (vec!["ij...".into(), "jk...".into()], "ik...".into())
+        );
+        assert_eq!(
+            expanded("i...j->j...i"),
+            (vec!["i...j".into()], "j...i".into())
+        );
+        assert_eq!(
+            expanded("...ii->...i"),
+            (vec!["...ii".into()], "...i".into())
+        );
+        assert_eq!(expanded("i...->..."), (vec!["i...".into()], "...".into()));
+        assert_eq!(
+            expanded("...,..."),
+            (vec!["...".into(), "...".into()], "...".into())
+        );
+        assert_eq!(expanded("... i -> i"), (vec!["...i".into()], "i".into()));
+        let s = parse("...ij,jk->ik...").unwrap();
+        assert_eq!(s.inputs[0].len(), ELLIPSIS_SLOTS + 2);
+        assert_eq!(
+            ellipsis_at(&s.inputs[0]),
+            Some(EllipsisAt {
+                before: 0,
+                after: 2
+            })
+        );
+        assert_eq!(ellipsis_at(&s.inputs[1]), None);
+        assert_eq!(
+            ellipsis_at(&s.output),
+            Some(EllipsisAt {
+                before: 2,
+                after: 0
+            })
+        );
+        assert!(s.inputs_have_ellipsis());
+    }
+
+    #[test]
+    fn implicit_output_puts_the_ellipsis_first() {
+        assert_eq!(
+            expanded("...ij,...jk"),
+            (vec!["...ij".into(), "...jk".into()], "...ik".into())
+        );
+        assert_eq!(expanded("ba..."), (vec!["ba...".into()], "...ab".into()));
+        assert_eq!(expanded("...ii"), (vec!["...ii".into()], "...".into()));
+        assert_eq!(
+            expanded("...k,kj"),
+            (vec!["...k".into(), "kj".into()], "...j".into())
+        );
+        assert_eq!(
+            expanded("ij,jk"),
+            (vec!["ij".into(), "jk".into()], "ik".into())
+        );
+    }
+
+    #[test]
+    fn malformed_ellipses() {
+        let first = |text: &str| messages(text).into_iter().next().unwrap();
+        assert_eq!(
+            first("i.."),
+            (1, "`..` is not an ellipsis: write `...`".into())
+        );
+        assert_eq!(
+            first("....i"),
+            (0, "`....` is not an ellipsis: write `...`".into())
+        );
+        assert!(first(".i...").1.starts_with("invalid character '.'"));
+        assert_eq!(
+            first("...i...,j"),
+            (
+                4,
+                "a second ellipsis `...` in operand 0: an operand has at most one".into()
+            )
+        );
+        assert_eq!(
+            first("i,...j...->ij"),
+            (
+                6,
+                "a second ellipsis `...` in operand 1: an operand has at most one".into()
+            )
+        );
+        assert_eq!(
+            first("...i->......"),
+            (6, "`......` is not an ellipsis: write `...`".into())
+        );
+        assert_eq!(
+            first("...i->...i..."),
+            (
+                10,
+                "a second ellipsis `...` in the output: the output has at most one".into()
+            )
+        );
+        assert_eq!(
+            first("ij->...i"),
+            (
+                4,
+                "ellipsis `...` in the output but in no input: it would stand for no axes".into()
+            )
         );
     }
 }

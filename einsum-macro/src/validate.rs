@@ -92,14 +92,26 @@ pub fn validate(input: MacroInput) -> Result<Checked, Vec<syn::Error>> {
         binding_ranks: vec![None; bindings.len()],
         value_texts: values.iter().map(parse::source_text).collect(),
         labels: Vec::new(),
+        ellipsis_allowed: false,
+        in_binding: false,
     };
     let mut binding_nodes = Vec::new();
+    checker.in_binding = true;
     for (k, binding) in bindings.iter().enumerate() {
         let site_name = format!("let {}", binding.name);
         let (node, rank) = checker.node(&binding.value, None, &site_name);
         checker.binding_ranks[k] = rank.map(|r| (r, Origin::Definition));
         binding_nodes.push(node);
     }
+    checker.in_binding = false;
+    // Only the outermost call may have an ellipsis (optionally times a
+    // coefficient): its result is the macro's, of dynamic rank (see
+    // `Checker::call` and `outermost_call`).
+    checker.ellipsis_allowed = match &body {
+        Lazy::Call(_) => true,
+        Lazy::Combination(terms) => terms.len() == 1 && matches!(terms[0].value, Lazy::Call(_)),
+        _ => false,
+    };
     let (body, rank) = checker.node(&body, None, "result");
     let rank = rank.unwrap_or_else(|| {
         if checker.errors.is_empty() {
@@ -138,6 +150,19 @@ pub fn validate(input: MacroInput) -> Result<Checked, Vec<syn::Error>> {
         })
     } else {
         Err(errors)
+    }
+}
+
+/// The call whose result is the macro's: the whole expression, or its only
+/// term (`2.0 * "...ij->...ji"(a)`). The only call that may have an ellipsis.
+pub fn outermost_call(body: &Node) -> Option<&Node> {
+    match body {
+        Node::Call { .. } => Some(body),
+        Node::Combination(terms) if terms.len() == 1 => match &terms[0].node {
+            call @ Node::Call { .. } => Some(call),
+            _ => None,
+        },
+        _ => None,
     }
 }
 
@@ -190,6 +215,11 @@ struct Checker {
     value_texts: Vec<String>,
     /// Every label character written in any subscripts.
     labels: Vec<char>,
+    /// Whether the next call checked is the whole expression (the only
+    /// place an ellipsis may be written).
+    ellipsis_allowed: bool,
+    /// Whether a `let` binding's value is being checked.
+    in_binding: bool,
 }
 
 /// Where a node stands: as argument `position` of call site `site` (with the
@@ -247,7 +277,10 @@ impl Checker {
         let mut ranks = Vec::new();
         for term in terms {
             let (node, rank) = self.node(&term.value, place, outside);
-            if let (None, Node::Binding(b), Some(p)) = (rank, &node, place) {
+            // An ellipsis place has no rank to give (the call reports that
+            // only a plain operand can fill it).
+            let ellipsis = place.is_some_and(|p| subscripts::has_ellipsis(&p.chars));
+            if let (None, Node::Binding(b), Some(p), false) = (rank, &node, place, ellipsis) {
                 let text = self.sites[p.site].subscripts.clone();
                 self.binding_ranks[*b] = Some((p.chars.len(), Origin::Use(text)));
             }
@@ -259,6 +292,9 @@ impl Checker {
             });
         }
         let expected = match place {
+            Some(p) if subscripts::has_ellipsis(&p.chars) => {
+                return (Node::Combination(checked), None)
+            }
             Some(p) => Some(p.chars.len()),
             None => ranks.iter().flatten().next().copied(),
         };
@@ -303,6 +339,7 @@ impl Checker {
     }
 
     fn call(&mut self, call: &parse::Call) -> (Node, Option<usize>) {
+        let outermost = std::mem::replace(&mut self.ellipsis_allowed, false);
         let text = call.subscripts.value();
         self.labels
             .extend(text.chars().filter(|c| c.is_ascii_alphabetic()));
@@ -345,6 +382,21 @@ impl Checker {
                 if call.args.len() == 1 { "is" } else { "are" },
             )));
         }
+        let ellipsis = subscripts.inputs_have_ellipsis();
+        if ellipsis && !outermost {
+            self.errors.push(syn::Error::new(
+                call.subscripts.span(),
+                format!(
+                    "einsum: an ellipsis `...` is only supported in the outermost call (the whole expression, optionally times a coefficient), whose result is the macro's and of dynamic rank; not {}\n{}",
+                    if self.in_binding {
+                        "in a `let` binding"
+                    } else {
+                        "inside a sum or as an argument of another call"
+                    },
+                    subscripts::caret(&text, subscripts::first_ellipsis(&text))
+                ),
+            ));
+        }
         let mut args = Vec::new();
         for (position, (arg, labels)) in call.args.iter().zip(&subscripts.inputs).enumerate() {
             let place = Place {
@@ -353,17 +405,26 @@ impl Checker {
                 chars: labels.clone(),
             };
             let (node, rank) = self.node(arg, Some(&place), "");
-            self.check_rank(&node, rank, &place, &text, call.arg_spans[position]);
+            if !subscripts::has_ellipsis(labels) {
+                self.check_rank(&node, rank, &place, &text, call.arg_spans[position]);
+            } else if !matches!(node, Node::Operand { .. }) {
+                // Its rank is only known at run time: no rank error, this one.
+                self.errors.push(call.arg_spans[position].error(format!(
+                    "einsum: operand {position} of {text:?} has an ellipsis `...`, so it must be a plain Rust operand (an array or a view): a call, binding or sum has a fixed rank"
+                )));
+            }
             args.push(node);
         }
-        let rank = subscripts.output.len();
+        // A misplaced ellipsis call has no rank to give: the error above
+        // says why, and its hidden labels must not show in another one.
+        let rank = (!ellipsis || outermost).then_some(subscripts.output.len());
         (
             Node::Call {
                 site,
                 subscripts,
                 args,
             },
-            Some(rank),
+            rank,
         )
     }
 

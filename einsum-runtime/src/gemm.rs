@@ -420,6 +420,77 @@ mod tests {
     }
 
     #[test]
+    fn broadcast_loops_fuse_only_where_every_operand_nests() {
+        // m loops (6, 40): the output is C-order, `a` broadcasts the outer
+        // loop (stride 0, an ellipsis axis stretched from 1). Fusing them
+        // into one m of 240 would walk `a` past its 40 rows.
+        let sizes = [6, 40];
+        let (out, a) = ([40isize, 1], [0isize, 1]);
+        let mut batch = LoopList::default();
+        let f = fuse(&sizes, 0..2, [&out, &a], &mut batch);
+        assert_eq!(
+            (f.size, f.strides, batch.as_slice()),
+            (40, [1, 1], &[0][..])
+        );
+        // `a` constant along both loops (a broadcast scalar row): the loops
+        // nest in both (0 = 0 * 40), and the fused m reads `a` with stride 0.
+        let mut batch = LoopList::default();
+        let f = fuse(&sizes, 0..2, [&out, &[0, 0]], &mut batch);
+        assert_eq!((f.size, f.strides, batch.len), (240, [1, 0], 0));
+        // A stride-0 loop alone is a broadcast m: GEMM reads the same row of
+        // `a` for every m (its row stride 0), which is right.
+        let mut batch = LoopList::default();
+        let f = fuse(&[6], 0..1, [&[1], &[0]], &mut batch);
+        assert_eq!((f.size, f.strides, batch.len), (6, [1, 0], 0));
+    }
+
+    #[test]
+    fn gemm_with_a_broadcast_m_loop_matches_loops() {
+        // "bij,jk->bik" with `a` broadcast along b (stride 0): loops b, i (m), k (n), j (k).
+        let a = filled((1, 40, 30));
+        let a = a.broadcast((6, 40, 30)).unwrap();
+        let b = filled((30, 20));
+        let space = LoopSpace::new([6, 40, 20, 30]);
+        let va = View::<f64, 3>::new(&a, &SITE, 0).unwrap();
+        let vb = View::<f64, 2>::new(&b, &SITE, 1).unwrap();
+        let mut c = Array3::<f64>::from_elem((6, 40, 20), f64::NAN);
+        let mut want = Array3::<f64>::zeros((6, 40, 20));
+        for ((bb, i, k), w) in want.indexed_iter_mut() {
+            *w = (0..30).map(|j| a[(bb, i, j)] * b[(j, k)]).sum();
+        }
+        for roles in [
+            Roles {
+                batch: 0,
+                m: 2,
+                n: 1,
+                k: 1,
+            },
+            Roles {
+                batch: 1,
+                m: 1,
+                n: 1,
+                k: 1,
+            },
+        ] {
+            c.fill(f64::NAN);
+            let mut out = ViewMut::new(&mut c, [6, 40, 20], &SITE, "c").unwrap();
+            let oa = va.in_loops(&space, [0, 1, 3]);
+            gemm(
+                roles,
+                out.in_loops(&space, [0, 1, 2]),
+                oa,
+                vb.in_loops(&space, [3, 2]),
+                1.0,
+                Write::Overwrite,
+            );
+            assert!(
+                c.iter().zip(&want).all(|(x, y)| (x - y).abs() < 1e-9),
+                "{roles:?}"
+            );
+        }
+    }
+
+    #[test]
     fn batched_matmul_matches_loops_in_every_layout() {
         // bij,bjk->bik with b = 3, i = 17, j = 19, k = 23, several layouts, NaN padding.
         for (fa, fb, flip) in [

@@ -7,8 +7,9 @@
 //! kernels can then walk raw memory without any further bounds checks.
 //!
 //! Fixed-rank values (`Ix0` to `Ix6`) and element types are checked at
-//! compile time through [`HasRank`], [`TargetRank`] and [`SameElement`],
-//! whose messages are the ones `einsum!` users see.
+//! compile time through [`HasRank`], [`TargetRank`], [`HasAtLeastRank`] (for
+//! operands written with an ellipsis) and [`SameElement`], whose messages
+//! are the ones `einsum!` users see.
 
 use crate::shape::{EinsumError, Site};
 use ndarray::{
@@ -120,6 +121,60 @@ pub trait TargetRank<const R: usize> {}
 
 impl<const R: usize> TargetRank<R> for Dim<[usize; R]> {}
 impl<const R: usize> TargetRank<R> for IxDyn {}
+
+/// Holds for an operand's dimension type that can have at least `N` axes:
+/// `Dim<[usize; R]>` for `R >= N` (`Ix0` to `Ix6`) and `IxDyn` (whose number
+/// of axes [`View::with_ellipsis`] checks at run time).
+///
+/// `einsum!` requires it of every operand written with an ellipsis, `N`
+/// being the labels written besides the ellipsis, so that a fixed-rank
+/// operand with too few axes is a compile error pointing at the operand.
+///
+/// ```
+/// use einsum_runtime::operand::HasAtLeastRank;
+/// fn check<D: HasAtLeastRank<N>, const N: usize>() {}
+/// check::<ndarray::Ix3, 2>();
+/// check::<ndarray::Ix2, 2>();
+/// check::<ndarray::IxDyn, 9>();
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "einsum: this operand has dimension `{Self}`, but its subscripts name {N} labels besides the ellipsis",
+    label = "has dimension `{Self}`, fewer than {N} axes",
+    note = "`Dim<[usize; N]>` is ndarray's `IxN`: an array of exactly N axes; an ellipsis stands for the axes beyond the labels, so the operand needs at least as many axes as labels"
+)]
+pub trait HasAtLeastRank<const N: usize> {}
+
+impl<const N: usize> HasAtLeastRank<N> for IxDyn {}
+
+macro_rules! at_least_rank {
+    ($($rank:literal: $($n:literal)*;)*) => {$($(
+        impl HasAtLeastRank<$n> for Dim<[usize; $rank]> {}
+    )*)*};
+}
+at_least_rank! {
+    0: 0;
+    1: 0 1;
+    2: 0 1 2;
+    3: 0 1 2 3;
+    4: 0 1 2 3 4;
+    5: 0 1 2 3 4 5;
+    6: 0 1 2 3 4 5 6;
+}
+
+/// Requires `value` to have at least `N` axes, at compile time for a
+/// fixed-rank value ([`HasAtLeastRank`]); does nothing at run time.
+///
+/// ```
+/// use einsum_runtime::operand::require_at_least_rank;
+/// require_at_least_rank::<_, 2>(&ndarray::Array3::<f64>::zeros((1, 2, 3)));
+/// require_at_least_rank::<_, 0>(&2.0f64);
+/// ```
+pub fn require_at_least_rank<O, const N: usize>(_value: &O)
+where
+    O: Operand + ?Sized,
+    O::Dim: HasAtLeastRank<N>,
+{
+}
 
 mod sealed {
     /// Only the identity impl exists, so [`super::SameElement`] means type equality.
@@ -360,6 +415,48 @@ impl<'a, T: LinalgScalar, const R: usize> View<'a, T, R> {
         }
     }
 
+    /// Views `value` for subscripts with an ellipsis: `before` labels, the
+    /// ellipsis, then `after` labels. The ellipsis covers the value's other
+    /// axes, at most `R - before - after` of them (the ellipsis slots); the
+    /// slots it does not cover are the leading ones, and become axes of
+    /// length 1 and stride 0, which is numpy's broadcasting (right-aligned,
+    /// size 1 stretches). Any dimension type is accepted; the number of axes
+    /// is checked here, at run time.
+    ///
+    /// ```
+    /// use einsum_runtime::operand::{Element, View};
+    /// use einsum_runtime::shape::Site;
+    /// const SITE: Site = Site { subscripts: "...ij->...ji", operands: &["a"] };
+    /// let a = ndarray::Array3::<f64>::zeros((5, 2, 3));
+    /// // "...ij" with 4 ellipsis slots: 2 + 4 axes, the ellipsis covers the 5
+    /// let v = View::<f64, 6>::with_ellipsis(Element::new(), &a, &SITE, 0, 0, 2).unwrap();
+    /// assert_eq!(v.shape(), [1, 1, 1, 5, 2, 3]);
+    /// assert!(View::<f64, 6>::with_ellipsis(Element::new(), &a, &SITE, 0, 2, 2).is_err());
+    /// ```
+    pub fn with_ellipsis<O>(
+        _element: Element<T>,
+        value: &'a O,
+        site: &'static Site,
+        operand: usize,
+        before: usize,
+        after: usize,
+    ) -> Result<Self, EinsumError>
+    where
+        O: Operand + ?Sized,
+        O::Elem: SameElement<T>,
+    {
+        let (ptr, shape, strides) = value.raw_parts();
+        let ptr = <O::Elem as SameElement<T>>::cast_ptr(ptr);
+        let (shape, strides) = pad_ellipsis::<R>(shape, strides, before, after)
+            .map_err(|kind| kind.error(site, operand, shape.len(), before + after))?;
+        Ok(View {
+            ptr,
+            shape,
+            strides,
+            life: PhantomData,
+        })
+    }
+
     /// Length of axis `axis`.
     pub fn len_of(&self, axis: usize) -> usize {
         self.shape[axis]
@@ -473,6 +570,89 @@ impl<'a, T: LinalgScalar, const R: usize> ViewMut<'a, T, R> {
         })
     }
 
+    /// Views `value` for writing a result with an ellipsis: `before` labels,
+    /// the ellipsis, `after` labels, like [`View::with_ellipsis`]. The value
+    /// must have exactly the shape `expected` of the result (its number of
+    /// axes is only known at run time, so any dimension type is accepted).
+    ///
+    /// ```
+    /// use einsum_runtime::operand::{Element, ViewMut};
+    /// use einsum_runtime::shape::Site;
+    /// const SITE: Site = Site { subscripts: "...i->i...", operands: &["a"] };
+    /// let mut out = ndarray::Array2::<f64>::zeros((3, 4));
+    /// let t = Element::<f64>::new();
+    /// let v = ViewMut::<f64, 4>::with_ellipsis(t, &mut out, &[3, 4], &SITE, "out", 1, 0).unwrap();
+    /// assert_eq!(v.shape(), [3, 1, 1, 4]);
+    /// assert!(ViewMut::<f64, 4>::with_ellipsis(t, &mut out, &[3], &SITE, "out", 1, 0).is_err());
+    /// ```
+    pub fn with_ellipsis<S, D>(
+        _element: Element<T>,
+        value: &'a mut ArrayBase<S, D>,
+        expected: &[usize],
+        site: &'static Site,
+        target: &'static str,
+        before: usize,
+        after: usize,
+    ) -> Result<Self, EinsumError>
+    where
+        S: DataMut,
+        S::Elem: SameElement<T>,
+        D: Dimension,
+    {
+        if value.shape() != expected {
+            return Err(EinsumError::OutputShape {
+                site,
+                target,
+                expected: expected.to_vec(),
+                found: value.shape().to_vec(),
+            });
+        }
+        // `as_mut_ptr` before reading the strides: for a shared `ArcArray` it
+        // makes the data unique, which may move it.
+        let ptr = <S::Elem as SameElement<T>>::cast_mut_ptr(value.as_mut_ptr());
+        let (shape, strides) = pad_ellipsis::<R>(value.shape(), value.strides(), before, after)
+            .map_err(|kind| kind.error(site, 0, value.ndim(), before + after))?;
+        Ok(ViewMut {
+            ptr,
+            shape,
+            strides,
+            life: PhantomData,
+        })
+    }
+
+    /// Views a result with an ellipsis that the macro allocated itself (see
+    /// [`ViewMut::with_ellipsis`]).
+    ///
+    /// # Panics
+    /// If the ellipsis of `value` does not fit `R` axes (the macro allocates
+    /// the result from the operands' ellipses, which fit).
+    ///
+    /// ```
+    /// use einsum_runtime::operand::ViewMut;
+    /// let mut out = ndarray::ArrayD::<f64>::zeros(vec![2, 3]);
+    /// let v = ViewMut::<f64, 5>::whole_with_ellipsis(&mut out, 0, 1);
+    /// assert_eq!(v.shape(), [1, 1, 1, 2, 3]);
+    /// ```
+    pub fn whole_with_ellipsis<S, D>(
+        value: &'a mut ArrayBase<S, D>,
+        before: usize,
+        after: usize,
+    ) -> Self
+    where
+        S: DataMut<Elem = T>,
+        D: Dimension,
+    {
+        let ptr = value.as_mut_ptr();
+        let (shape, strides) = pad_ellipsis::<R>(value.shape(), value.strides(), before, after)
+            .unwrap_or_else(|_| panic!("einsum: result of the wrong rank"));
+        ViewMut {
+            ptr,
+            shape,
+            strides,
+            life: PhantomData,
+        }
+    }
+
     /// Views a result or intermediate the macro allocated itself.
     ///
     /// # Panics
@@ -525,6 +705,76 @@ impl<'a, T: LinalgScalar, const R: usize> ViewMut<'a, T, R> {
             life: PhantomData,
         }
     }
+}
+
+/// Why an array does not fit subscripts with an ellipsis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EllipsisFit {
+    /// Fewer axes than the labels written around the ellipsis.
+    TooFewAxes,
+    /// The ellipsis would cover more axes than it has slots.
+    TooManyAxes { slots: usize },
+}
+
+impl EllipsisFit {
+    fn error(self, site: &'static Site, operand: usize, found: usize, named: usize) -> EinsumError {
+        match self {
+            EllipsisFit::TooFewAxes => EinsumError::TooFewAxes {
+                site,
+                operand,
+                named,
+                found,
+            },
+            EllipsisFit::TooManyAxes { slots } => EinsumError::EllipsisTooLong {
+                site,
+                operand,
+                covered: found - named,
+                slots,
+            },
+        }
+    }
+}
+
+/// The shape and strides of an array of `shape` and `strides` read with
+/// `before` labels, an ellipsis of `R - before - after` slots and `after`
+/// labels: the ellipsis takes the axes between the labelled ones, right
+/// aligned in its slots, and the slots it does not cover are axes of length 1
+/// and stride 0 in front of them.
+fn pad_ellipsis<const R: usize>(
+    shape: &[usize],
+    strides: &[isize],
+    before: usize,
+    after: usize,
+) -> Result<([usize; R], [isize; R]), EllipsisFit> {
+    let named = before + after;
+    let slots = R.checked_sub(named).ok_or(EllipsisFit::TooFewAxes)?;
+    let covered = shape
+        .len()
+        .checked_sub(named)
+        .ok_or(EllipsisFit::TooFewAxes)?;
+    if covered > slots {
+        return Err(EllipsisFit::TooManyAxes { slots });
+    }
+    let (mut padded_shape, mut padded_strides) = ([1usize; R], [0isize; R]);
+    let skip = slots - covered;
+    for axis in 0..shape.len() {
+        let at = if axis < before { axis } else { axis + skip };
+        padded_shape[at] = shape[axis];
+        padded_strides[at] = strides[axis];
+    }
+    Ok((padded_shape, padded_strides))
+}
+
+/// The shape of an operand (empty for a scalar): what an ellipsis covers is
+/// known from it and the labels written around the ellipsis.
+///
+/// ```
+/// use einsum_runtime::operand::shape_of;
+/// assert_eq!(shape_of(&ndarray::Array2::<f32>::zeros((2, 5))), &[2, 5]);
+/// assert_eq!(shape_of(&1.0f64), &[] as &[usize]);
+/// ```
+pub fn shape_of<O: Operand + ?Sized>(value: &O) -> &[usize] {
+    value.raw_parts().1
 }
 
 fn loop_strides<const L: usize>(
@@ -644,6 +894,28 @@ mod tests {
         let flipped = square.slice(s![..;-1, ..]);
         let v = View::<f64, 2>::new(&flipped, &SITE, 0).unwrap();
         assert_eq!(v.in_loops(&LoopSpace::new([3]), [0, 0]).strides, [-3 + 1]);
+    }
+
+    #[test]
+    fn an_ellipsis_is_padded_in_front_with_broadcast_axes() {
+        let a = Array2::<f64>::zeros((3, 4).f());
+        let (shape, strides) = pad_ellipsis::<5>(a.shape(), a.strides(), 1, 0).unwrap();
+        assert_eq!((shape, strides), ([3, 1, 1, 1, 4], [1, 0, 0, 0, 3]));
+        let (shape, strides) = pad_ellipsis::<4>(a.shape(), a.strides(), 0, 2).unwrap();
+        assert_eq!((shape, strides), ([1, 1, 3, 4], [0, 0, 1, 3]));
+        let (shape, _) = pad_ellipsis::<4>(a.shape(), a.strides(), 0, 0).unwrap();
+        assert_eq!(shape, [1, 1, 3, 4]);
+        assert_eq!(
+            pad_ellipsis::<4>(a.shape(), a.strides(), 2, 1),
+            Err(EllipsisFit::TooFewAxes)
+        );
+        assert_eq!(
+            pad_ellipsis::<1>(a.shape(), a.strides(), 0, 0),
+            Err(EllipsisFit::TooManyAxes { slots: 1 })
+        );
+        let flipped = a.slice(s![..;-1, ..]);
+        let (shape, strides) = pad_ellipsis::<3>(flipped.shape(), flipped.strides(), 0, 0).unwrap();
+        assert_eq!((shape, strides), ([1, 3, 4], [0, -1, 3]));
     }
 
     #[test]

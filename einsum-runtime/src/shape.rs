@@ -81,6 +81,51 @@ pub enum EinsumError {
         /// Number of axes of the value passed.
         found: usize,
     },
+    /// An operand with an ellipsis has fewer axes than the labels written around it.
+    TooFewAxes {
+        /// The call the operand belongs to.
+        site: &'static Site,
+        /// Position of the operand in the call.
+        operand: usize,
+        /// Number of labels written besides the ellipsis.
+        named: usize,
+        /// Number of axes of the value passed.
+        found: usize,
+    },
+    /// An operand's ellipsis covers more axes than `einsum!` supports.
+    EllipsisTooLong {
+        /// The call the operand belongs to.
+        site: &'static Site,
+        /// Position of the operand in the call.
+        operand: usize,
+        /// Number of axes the ellipsis would cover.
+        covered: usize,
+        /// The most it may cover.
+        slots: usize,
+    },
+    /// The axes that the ellipses of two operands cover do not broadcast
+    /// (right-aligned, each pair of sizes must be equal or contain a 1).
+    BroadcastMismatch {
+        /// The call.
+        site: &'static Site,
+        /// The first operand, with its whole shape.
+        first: (usize, Vec<usize>),
+        /// The operand that disagrees with it, with its whole shape.
+        second: (usize, Vec<usize>),
+        /// The two sizes that disagree.
+        sizes: (usize, usize),
+    },
+    /// An operand's ellipsis covers axes, but the output has no ellipsis to
+    /// put them in (numpy: "output has more dimensions than subscripts given
+    /// in einstein sum, but no '...' ellipsis provided").
+    EllipsisNotInOutput {
+        /// The call.
+        site: &'static Site,
+        /// The operand, with its whole shape.
+        operand: (usize, Vec<usize>),
+        /// Number of axes its ellipsis covers.
+        covered: usize,
+    },
     /// An output target (`out = ...`) does not have the result's shape.
     OutputShape {
         /// The subscripts whose result is written.
@@ -138,6 +183,65 @@ impl fmt::Display for EinsumError {
                 found,
                 expected
             ),
+            EinsumError::TooFewAxes {
+                site,
+                operand,
+                named,
+                found,
+            } => write!(
+                f,
+                "einsum!({:?}): operand {} (`{}`) has {} axes but its subscripts name {} besides the ellipsis",
+                site.subscripts,
+                operand,
+                operand_text(site, *operand),
+                found,
+                named
+            ),
+            EinsumError::EllipsisTooLong {
+                site,
+                operand,
+                covered,
+                slots,
+            } => write!(
+                f,
+                "einsum!({:?}): the ellipsis of operand {} (`{}`) covers {} axes, more than the {} an ellipsis may cover",
+                site.subscripts,
+                operand,
+                operand_text(site, *operand),
+                covered,
+                slots
+            ),
+            EinsumError::BroadcastMismatch {
+                site,
+                first,
+                second,
+                sizes,
+            } => write!(
+                f,
+                "einsum!({:?}): operand {} (`{}`, shape {:?}) and operand {} (`{}`, shape {:?}) do not broadcast: their ellipses meet sizes {} and {}",
+                site.subscripts,
+                first.0,
+                operand_text(site, first.0),
+                first.1,
+                second.0,
+                operand_text(site, second.0),
+                second.1,
+                sizes.0,
+                sizes.1
+            ),
+            EinsumError::EllipsisNotInOutput {
+                site,
+                operand,
+                covered,
+            } => write!(
+                f,
+                "einsum!({:?}): the ellipsis of operand {} (`{}`, shape {:?}) covers {} axes, but the output has no ellipsis `...` to keep them (numpy raises here too); write `...` in the output, or sum them with labels",
+                site.subscripts,
+                operand.0,
+                operand_text(site, operand.0),
+                operand.1,
+                covered
+            ),
             EinsumError::OutputShape {
                 site,
                 target,
@@ -153,6 +257,148 @@ impl fmt::Display for EinsumError {
 }
 
 impl std::error::Error for EinsumError {}
+
+/// The source text of operand `operand` of `site`.
+fn operand_text(site: &Site, operand: usize) -> &'static str {
+    site.operands.get(operand).copied().unwrap_or("?")
+}
+
+/// An operand whose subscripts have an ellipsis, as [`bind_ellipsis`] needs it.
+///
+/// ```
+/// use einsum_runtime::shape::EllipsisOperand;
+/// let a = EllipsisOperand { operand: 0, shape: &[7, 2, 3], before: 0, after: 2 };
+/// assert_eq!(a.covered(), 1);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EllipsisOperand<'a> {
+    /// Position of the operand in the call.
+    pub operand: usize,
+    /// Its whole shape.
+    pub shape: &'a [usize],
+    /// Labels written before the ellipsis.
+    pub before: usize,
+    /// Labels written after the ellipsis.
+    pub after: usize,
+}
+
+impl EllipsisOperand<'_> {
+    /// How many axes the ellipsis covers (0 if the shape is too short: the
+    /// view of the operand reports that).
+    pub fn covered(&self) -> usize {
+        self.shape.len().saturating_sub(self.before + self.after)
+    }
+
+    /// The sizes of the axes the ellipsis covers.
+    fn ellipsis(&self) -> &[usize] {
+        let covered = self.covered();
+        self.shape
+            .get(self.before..self.before + covered)
+            .unwrap_or(&[])
+    }
+}
+
+/// The axes of an ellipsis after broadcasting the operands' ellipses: the
+/// size of each of its `S` slots (right-aligned; uncovered slots have size 1)
+/// and how many of them some operand covers (the ellipsis's rank in the result).
+///
+/// ```
+/// use einsum_runtime::shape::{bind_ellipsis, EllipsisOperand, Site};
+/// const SITE: Site = Site { subscripts: "...ij,...jk->...ik", operands: &["a", "b"] };
+/// let a = EllipsisOperand { operand: 0, shape: &[4, 1, 2, 3], before: 0, after: 2 };
+/// let b = EllipsisOperand { operand: 1, shape: &[5, 3, 2], before: 0, after: 2 };
+/// let e = bind_ellipsis::<3>(&SITE, &[a, b], true).unwrap();
+/// assert_eq!((e.sizes, e.rank), ([1, 4, 5], 2));
+/// assert_eq!(e.output_shape(&[2], &[2]), vec![2, 4, 5, 2]);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Broadcast<const S: usize> {
+    /// The size of each slot, outermost first.
+    pub sizes: [usize; S],
+    /// The number of trailing slots some operand covers.
+    pub rank: usize,
+}
+
+impl<const S: usize> Broadcast<S> {
+    /// The result's shape: the sizes of the labels `before` the ellipsis, the
+    /// ellipsis's covered slots, then the sizes of the labels `after` it.
+    pub fn output_shape(&self, before: &[usize], after: &[usize]) -> Vec<usize> {
+        let mut shape = before.to_vec();
+        shape.extend_from_slice(&self.sizes[S - self.rank..]);
+        shape.extend_from_slice(after);
+        shape
+    }
+}
+
+/// Broadcasts the ellipses of one call's operands, numpy's way: the axes
+/// each covers are right-aligned, and at each position all sizes must agree
+/// except that 1 stretches. With `output_has_ellipsis` false, any covered
+/// axis is an error (numpy's rule: an ellipsis's axes are kept, never summed
+/// implicitly).
+///
+/// ```
+/// use einsum_runtime::shape::{bind_ellipsis, EllipsisOperand, Site};
+/// const SITE: Site = Site { subscripts: "...i,...i->...i", operands: &["x", "y"] };
+/// let x = EllipsisOperand { operand: 0, shape: &[2, 3, 4], before: 0, after: 1 };
+/// let y = EllipsisOperand { operand: 1, shape: &[5, 4], before: 0, after: 1 };
+/// let err = bind_ellipsis::<8>(&SITE, &[x, y], true).unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     "einsum!(\"...i,...i->...i\"): operand 0 (`x`, shape [2, 3, 4]) and operand 1 (`y`, shape [5, 4]) do not broadcast: their ellipses meet sizes 3 and 5"
+/// );
+/// ```
+pub fn bind_ellipsis<const S: usize>(
+    site: &'static Site,
+    operands: &[EllipsisOperand<'_>],
+    output_has_ellipsis: bool,
+) -> Result<Broadcast<S>, EinsumError> {
+    let mut sizes = [1usize; S];
+    let mut fixed_by: [Option<usize>; S] = [None; S];
+    let mut rank = 0;
+    for (k, operand) in operands.iter().enumerate() {
+        let ellipsis = operand.ellipsis();
+        if ellipsis.len() > S {
+            // The operand's view reports it; nothing to broadcast here.
+            continue;
+        }
+        rank = rank.max(ellipsis.len());
+        for (slot, &size) in (S - ellipsis.len()..S).zip(ellipsis) {
+            if size == 1 {
+                continue;
+            }
+            match fixed_by[slot] {
+                None => {
+                    sizes[slot] = size;
+                    fixed_by[slot] = Some(k);
+                }
+                Some(first) if sizes[slot] != size => {
+                    let whole = |o: &EllipsisOperand<'_>| (o.operand, o.shape.to_vec());
+                    return Err(EinsumError::BroadcastMismatch {
+                        site,
+                        first: whole(&operands[first]),
+                        second: whole(operand),
+                        sizes: (sizes[slot], size),
+                    });
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    if !output_has_ellipsis {
+        if let Some(widest) = operands
+            .iter()
+            .filter(|o| o.covered() > 0)
+            .max_by_key(|o| o.covered())
+        {
+            return Err(EinsumError::EllipsisNotInOutput {
+                site,
+                operand: (widest.operand, widest.shape.to_vec()),
+                covered: widest.covered(),
+            });
+        }
+    }
+    Ok(Broadcast { sizes, rank })
+}
 
 /// The size of one label from all of its occurrences.
 ///
@@ -223,6 +469,58 @@ mod tests {
         assert!(
             text.contains("is 2 in operand 1 (`b`)") && text.contains("is 7 in operand 0 (`c`)"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn ellipses_right_align_and_ones_stretch() {
+        let at = |operand, shape, before, after| EllipsisOperand {
+            operand,
+            shape,
+            before,
+            after,
+        };
+        let e = bind_ellipsis::<4>(
+            &SITE,
+            &[at(0, &[2, 1, 3, 9], 0, 1), at(1, &[7, 5, 3], 1, 0)],
+            true,
+        )
+        .unwrap();
+        assert_eq!(
+            e,
+            Broadcast {
+                sizes: [1, 2, 5, 3],
+                rank: 3
+            }
+        );
+        assert_eq!(e.output_shape(&[4], &[]), vec![4, 2, 5, 3]);
+        let none = bind_ellipsis::<4>(&SITE, &[at(0, &[9], 0, 1)], true).unwrap();
+        assert_eq!(
+            none,
+            Broadcast {
+                sizes: [1; 4],
+                rank: 0
+            }
+        );
+        // No ellipsis in the output: fine while nothing is covered.
+        assert!(bind_ellipsis::<4>(&SITE, &[at(0, &[9], 0, 1)], false).is_ok());
+        let err = bind_ellipsis::<4>(&SITE, &[at(0, &[9], 0, 1), at(1, &[2, 3, 9], 0, 1)], false)
+            .unwrap_err();
+        assert_eq!(
+            err,
+            EinsumError::EllipsisNotInOutput {
+                site: &SITE,
+                operand: (1, vec![2, 3, 9]),
+                covered: 2
+            }
+        );
+        // Zero does not stretch, and is not stretched into.
+        assert!(bind_ellipsis::<2>(&SITE, &[at(0, &[0], 0, 0), at(1, &[1], 0, 0)], true).is_ok());
+        let err =
+            bind_ellipsis::<2>(&SITE, &[at(0, &[0], 0, 0), at(1, &[2], 0, 0)], true).unwrap_err();
+        assert!(
+            matches!(err, EinsumError::BroadcastMismatch { sizes: (0, 2), .. }),
+            "{err}"
         );
     }
 

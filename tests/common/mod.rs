@@ -239,6 +239,79 @@ pub fn parse(subscripts: &str) -> Parsed {
     Parsed { inputs, output }
 }
 
+/// `subscripts` with every ellipsis written out as labels, for the operands'
+/// `shapes`, by numpy's documented rules: an operand's `...` stands for its
+/// axes beyond its labels; the ellipses are right-aligned against the widest
+/// (which gets fresh letters, unused in `subscripts`, one per axis); the
+/// implicit output is the ellipsis then the labels appearing once, sorted.
+/// The result has an explicit output and no ellipsis, for [`reference`].
+///
+/// # Panics
+/// If an operand has fewer axes than labels, or the output has no ellipsis
+/// while some operand's ellipsis covers axes (numpy raises there).
+pub fn expand_ellipsis(subscripts: &str, shapes: &[&[usize]]) -> String {
+    let text: String = subscripts.chars().filter(|c| *c != ' ').collect();
+    let (lhs, rhs) = match text.split_once("->") {
+        Some((l, r)) => (l.to_string(), Some(r.to_string())),
+        None => (text.clone(), None),
+    };
+    let inputs: Vec<&str> = lhs.split(',').collect();
+    assert_eq!(
+        inputs.len(),
+        shapes.len(),
+        "operand count of {subscripts:?}"
+    );
+    let covered: Vec<usize> = inputs
+        .iter()
+        .zip(shapes)
+        .map(|(labels, shape)| match labels.split_once("...") {
+            Some((before, after)) => shape
+                .len()
+                .checked_sub(before.len() + after.len())
+                .expect("at least as many axes as labels"),
+            None => 0,
+        })
+        .collect();
+    let widest = covered.iter().copied().max().unwrap_or(0);
+    let fresh: Vec<char> = ('a'..='z')
+        .chain('A'..='Z')
+        .filter(|c| !text.contains(*c))
+        .take(widest)
+        .collect();
+    assert_eq!(fresh.len(), widest, "enough free letters");
+    let ellipsis_of = |n: usize| -> String { fresh[widest - n..].iter().collect() };
+    let written: Vec<String> = inputs
+        .iter()
+        .zip(&covered)
+        .map(|(labels, &n)| labels.replacen("...", &ellipsis_of(n), 1))
+        .collect();
+    let output = match rhs {
+        Some(r) if r.contains("...") => r.replacen("...", &ellipsis_of(widest), 1),
+        Some(r) => {
+            assert_eq!(widest, 0, "numpy: no '...' in the output of {subscripts:?}");
+            r
+        }
+        None => {
+            let mut counts: BTreeMap<char, usize> = BTreeMap::new();
+            for c in inputs.iter().flat_map(|l| l.chars()).filter(|c| *c != '.') {
+                *counts.entry(c).or_default() += 1;
+            }
+            let once: String = counts
+                .into_iter()
+                .filter(|&(_, n)| n == 1)
+                .map(|(c, _)| c)
+                .collect();
+            let ellipsis = if inputs.iter().any(|l| l.contains("...")) {
+                ellipsis_of(widest)
+            } else {
+                String::new()
+            };
+            ellipsis + &once
+        }
+    };
+    format!("{}->{output}", written.join(","))
+}
+
 /// Rank of operand `k` of `subscripts` (number of labels before the k-th comma),
 /// usable in types: `Rank<{ rank_of("ij,jk", 1) }>`.
 pub const fn rank_of(subscripts: &str, k: usize) -> usize {
