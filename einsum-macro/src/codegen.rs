@@ -93,8 +93,10 @@ pub fn generate(
     let out = Ident::new("__out", Span::mixed_site());
     let out_view = Ident::new("__out_view", Span::mixed_site());
     let target = Ident::new("__target", Span::mixed_site());
-    // A result computed by one overwriting step is created by that step.
+    // A result computed by one overwriting step is created by that step
+    // (not with an ellipsis: its rank is only known at run time).
     let fresh_result = checked.target.is_none()
+        && output_ellipsis.is_none()
         && plan.steps.len() == 1
         && creates_destination(&plan.steps[0], plan);
     let (target_binding, result_setup, finish) = match &checked.target {
