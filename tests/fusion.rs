@@ -172,3 +172,24 @@ fn rectangular_matrix_steps_in_one_pass() {
         }
     }
 }
+
+/// `ij,ji->i` alone also runs the sweep that uses each product twice.
+#[test]
+fn a_matrix_against_its_transpose_alone() {
+    let mut rng = Lcg::new(19);
+    for (n, q) in SIZES {
+        let a: Array2<f64> = random((n, n), &mut rng);
+        let b: Array1<f64> = random(q, &mut rng);
+        let rows = reference("ij,ji->i", &[dyn2(&a), dyn2(&a)]);
+        let columns = reference("ij,ji->j", &[dyn2(&a), dyn2(&a)]);
+        let d1 = reference("i,jk,i,kj->k", &[dyn1(&b), dyn2(&a), dyn1(&b), dyn2(&a)]);
+        for layout in LAYOUTS {
+            let (la, lb) = (lay(&a, layout), lay(&b, layout));
+            let (a, b) = (la.view(), lb.view());
+            let what = format!("n = {n}, {layout:?}");
+            assert_close(&what, &einsum!("ij,ji->i", a, a).into_dyn(), &rows);
+            assert_close(&what, &einsum!("ij,ji->j", a, a).into_dyn(), &columns);
+            assert_close(&what, &einsum!("i,jk,i,kj->k", b, a, b, a).into_dyn(), &d1);
+        }
+    }
+}

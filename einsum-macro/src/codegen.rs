@@ -164,7 +164,8 @@ pub fn generate(
             Destination::Intermediate(_) => creates_destination(step, plan),
             Destination::Result => fresh_result,
         };
-        if pass.len() == 1 && creates {
+        let sweeps = pass.len() == 1 && crate::fuse::sweeps_alone(step, sop);
+        if pass.len() == 1 && creates && !sweeps {
             let value = generate_new(step, plan, &rt);
             let name = match step.destination {
                 Destination::Intermediate(id) => intermediate_ident(id),
@@ -194,7 +195,7 @@ pub fn generate(
                 }
                 Destination::Intermediate(_) | Destination::Result => None,
             });
-        let call = if pass.len() == 1 {
+        let call = if pass.len() == 1 && !sweeps {
             generate_step(&plan.steps[pass.start], plan, &out_view, &rt)
         } else {
             generate_fused(&plan.steps[pass.clone()], plan, &out_view, &rt)

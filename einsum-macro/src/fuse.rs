@@ -88,6 +88,26 @@ pub fn fuse(plan: &mut Plan, sop: &SumOfProducts) {
     plan.recount_uses();
 }
 
+/// Whether a step reads one array against its own transpose into a vector
+/// (`ij,ji->i`): run alone it still goes through the fused kernel, whose
+/// sweep uses each product `a[i,j] a[j,i]` for both output elements.
+pub fn sweeps_alone(step: &Step, sop: &SumOfProducts) -> bool {
+    let Some((anchor, k)) = anchor_of(step, sop) else {
+        return false;
+    };
+    let (first, other) = (&step.inputs[k], &step.inputs[1 - k]);
+    let same_array = match (anchor, &other.0) {
+        (Anchor::Variable(v), Source::Leaf(w)) => v == sop.identity_of(*w),
+        (Anchor::Intermediate(a), Source::Intermediate(b)) => a == *b,
+        _ => false,
+    };
+    let transposed = first.1.len() == 2
+        && other.1.len() == 2
+        && first.1[0] == other.1[1]
+        && first.1[1] == other.1[0];
+    k == 0 && same_array && transposed && step.destination_labels.len() == 1
+}
+
 /// The array a loop-nest step of two inputs walks entirely: an input with
 /// distinct labels that are all the step's loops. With the input's index.
 fn anchor_of(step: &Step, sop: &SumOfProducts) -> Option<(Anchor, usize)> {
