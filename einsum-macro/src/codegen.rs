@@ -98,7 +98,8 @@ pub fn generate(
     let fresh_result = checked.target.is_none()
         && output_ellipsis.is_none()
         && plan.steps.len() == 1
-        && creates_destination(&plan.steps[0], plan);
+        && creates_destination(&plan.steps[0], plan)
+        && !crate::fuse::sweeps_alone(&plan.steps[0], sop);
     let (target_binding, result_setup, finish) = match &checked.target {
         Some(t) => {
             let place = &t.place;
