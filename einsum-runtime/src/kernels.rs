@@ -722,7 +722,16 @@ pub(crate) unsafe fn fill_zero<T: LinalgScalar>(sizes: &[usize], strides: &[isiz
     match sizes.split_first() {
         None => {
             // SAFETY: the caller guarantees the element is in bounds.
-            unsafe { *ptr = T::zero() };
+            unsafe { ptr.write(T::zero()) };
+        }
+        Some((&n, [])) => {
+            // The last axis as a plain loop. `write`: the output may be
+            // freshly allocated and not yet initialized (see `fresh`).
+            let step = strides[0];
+            for t in 0..n as isize {
+                // SAFETY: index t < n of this axis is in bounds.
+                unsafe { ptr.wrapping_offset(t * step).write(T::zero()) };
+            }
         }
         Some((&n, rest)) => {
             for t in 0..n as isize {
