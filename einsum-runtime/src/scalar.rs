@@ -149,3 +149,27 @@ mod tests {
         assert!(!is_primitive_integer::<f64>());
     }
 }
+
+/// Whether `x` is one, for the element types whose multiplication by one a
+/// kernel can skip (floats, complex numbers, integers); false for others.
+///
+/// ```
+/// use einsum_runtime::scalar::is_one;
+/// assert!(is_one(1.0f64) && is_one(1u8) && !is_one(2.0f32));
+/// assert!(is_one(num_complex::Complex::new(1.0f64, 0.0)));
+/// ```
+#[inline(always)]
+pub fn is_one<T: LinalgScalar>(x: T) -> bool {
+    use num_complex::Complex;
+    let x: &dyn Any = &x;
+    macro_rules! one_of {
+        ($($t:ty),*) => {$(
+            if let Some(&v) = x.downcast_ref::<$t>() {
+                return v == one::<$t>();
+            }
+        )*};
+    }
+    one_of!(f64, f32, Complex<f64>, Complex<f32>);
+    one_of!(i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize);
+    false
+}
