@@ -129,27 +129,6 @@ pub fn from_count<T: LinalgScalar>(count: usize) -> T {
     (0..count).fold(T::zero(), |acc, _| add(acc, T::one()))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use num_complex::Complex;
-
-    #[test]
-    fn integers_wrap_and_floats_do_not() {
-        assert_eq!(add(i8::MAX, 1), i8::MIN);
-        assert_eq!(mul(u16::MAX, 2), u16::MAX - 1);
-        assert_eq!(sub(0usize, 1), usize::MAX);
-        assert_eq!(mul(3i128, 4), 12);
-        assert_eq!(add(f32::MAX, f32::MAX), f32::INFINITY);
-        assert_eq!(
-            mul(Complex::new(0.0, 1.0), Complex::new(0.0, 1.0)),
-            Complex::new(-1.0, 0.0)
-        );
-        assert!(is_primitive_integer::<u64>());
-        assert!(!is_primitive_integer::<f64>());
-    }
-}
-
 /// Whether `x` is one, for the element types whose multiplication by one a
 /// kernel can skip (floats, complex numbers, integers); false for others.
 ///
@@ -172,4 +151,25 @@ pub fn is_one<T: LinalgScalar>(x: T) -> bool {
     one_of!(f64, f32, Complex<f64>, Complex<f32>);
     one_of!(i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize);
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use num_complex::Complex;
+
+    #[test]
+    fn integers_wrap_and_floats_do_not() {
+        assert_eq!(add(i8::MAX, 1), i8::MIN);
+        assert_eq!(mul(u16::MAX, 2), u16::MAX - 1);
+        assert_eq!(sub(0usize, 1), usize::MAX);
+        assert_eq!(mul(3i128, 4), 12);
+        assert_eq!(add(f32::MAX, f32::MAX), f32::INFINITY);
+        assert_eq!(
+            mul(Complex::new(0.0, 1.0), Complex::new(0.0, 1.0)),
+            Complex::new(-1.0, 0.0)
+        );
+        assert!(is_primitive_integer::<u64>());
+        assert!(!is_primitive_integer::<f64>());
+    }
 }
