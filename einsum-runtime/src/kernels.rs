@@ -149,6 +149,7 @@ unsafe fn small<T: LinalgScalar, const L: usize, const K: usize>(
     let inner_len = inner.map_or(1, |l| sizes[l]);
     let in_steps: [isize; K] = std::array::from_fn(|k| inner.map_or(0, |l| inputs[k].strides[l]));
     let out_step = inner.map_or(0, |l| out.strides[l]);
+    let unit = K > 0 && is_one(alpha);
     let mut free_index = [0usize; L];
     let (mut o, mut at) = (out.ptr, inputs.each_ref().map(|i| i.ptr));
     loop {
@@ -163,16 +164,32 @@ unsafe fn small<T: LinalgScalar, const L: usize, const K: usize>(
             // are in range, the other loops at in-range indices.
             unsafe {
                 if accumulate_in_place {
-                    for t in 0..inner_len as isize {
-                        let mut product = alpha;
-                        for k in 0..K {
+                    let product = |t: isize| {
+                        if K == 0 {
+                            return alpha;
+                        }
+                        let mut product = p[0].wrapping_offset(t * in_steps[0]).read();
+                        for k in 1..K {
                             product = mul(product, *p[k].wrapping_offset(t * in_steps[k]));
                         }
-                        let at = o.wrapping_offset(t * out_step);
-                        *at = match mode {
-                            Write::Overwrite => product,
-                            Write::Accumulate => add(*at, product),
-                        };
+                        if unit {
+                            product
+                        } else {
+                            mul(alpha, product)
+                        }
+                    };
+                    match mode {
+                        Write::Overwrite => {
+                            for t in 0..inner_len as isize {
+                                o.wrapping_offset(t * out_step).write(product(t));
+                            }
+                        }
+                        Write::Accumulate => {
+                            for t in 0..inner_len as isize {
+                                let at = o.wrapping_offset(t * out_step);
+                                *at = add(*at, product(t));
+                            }
+                        }
                     }
                 } else {
                     sum = add(
