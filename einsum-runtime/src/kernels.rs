@@ -838,6 +838,37 @@ mod tests {
         }
     }
 
+    /// Large enough (over 2^18 iterations) for the `threading` feature to
+    /// split the nest between threads: integers take the loop kernel, so
+    /// run `cargo test -p einsum-runtime --features threading` too.
+    #[test]
+    fn large_integer_nest_matches_loops() {
+        // (Smaller under Miri, which runs it a thousand times slower.)
+        let n = if cfg!(miri) { 20 } else { 70 };
+        let a = Array2::from_shape_fn((n, n), |(i, j)| (i * 7 + j * 3) as i64 % 11 - 5);
+        let b_full = Array2::from_shape_fn((n, n).f(), |(i, j)| (i * 5 + j) as i64 % 13 - 6);
+        let b = b_full.slice(s![..;-1, ..]);
+        let space = LoopSpace::new([n, n, n]);
+        let va = View::<i64, 2>::new(&a, &SITE, 0).unwrap();
+        let vb = View::<i64, 2>::new(&b, &SITE, 1).unwrap();
+        for write in [Write::Overwrite, Write::Accumulate] {
+            let mut c = Array2::<i64>::ones((n, n));
+            let mut out = ViewMut::new(&mut c, [n, n], &SITE, "c").unwrap();
+            contract(
+                2,
+                out.in_loops(&space, [0, 1]),
+                [va.in_loops(&space, [0, 2]), vb.in_loops(&space, [2, 1])],
+                3,
+                write,
+            );
+            let base = if write == Write::Accumulate { 1 } else { 0 };
+            let want = Array2::from_shape_fn((n, n), |(i, k)| {
+                base + 3 * (0..n).map(|j| a[[i, j]] * b[[j, k]]).sum::<i64>()
+            });
+            assert_eq!(c, want, "{write:?}");
+        }
+    }
+
     #[test]
     fn trace_with_zero_stride_operand_and_accumulate() {
         // sum_i m[i, i] * v[i] with v broadcast from one element: out += 2 * that.
