@@ -9,7 +9,7 @@
 //! transposed pairs, `(J, K)` then `(K, J)`, so a step reading the array
 //! transposed (`a[j,k] a[k,j]`) finds its other tile in cache too.
 
-use crate::kernels::{fill_zero, Nest, Write, LONG_STRIDE};
+use crate::kernels::{advance, fill_zero, offset_inputs, Nest, Write, LONG_STRIDE};
 use crate::operand::{Strided, StridedMut};
 use crate::scalar::{add, mul};
 use ndarray::LinalgScalar;
@@ -156,27 +156,13 @@ unsafe fn run<T: LinalgScalar, const L: usize, const P: usize>(
                 }
             }
         }
-        // The odometer of `Nest::run`, for every step's pointers.
-        let mut d = outer.len();
-        loop {
-            if d == 0 {
-                return;
-            }
-            d -= 1;
-            let l = outer[d];
-            index[d] += 1;
-            let back = index[d] == sizes[l];
-            let steps = if back { 1 - sizes[l] as isize } else { 1 };
+        if !advance(outer, &sizes, &mut index, |l, by| {
             for (nest, (out, inputs)) in nests.iter().zip(&mut pointers) {
-                *out = out.wrapping_offset(nest.out_strides[l] * steps);
-                for (ptr, s) in inputs.iter_mut().zip(&nest.in_strides) {
-                    *ptr = ptr.wrapping_offset(s[l] * steps);
-                }
+                *out = out.wrapping_offset(nest.out_strides[l] * by);
+                offset_inputs(inputs, &nest.in_strides, l, by);
             }
-            if !back {
-                break;
-            }
-            index[d] = 0;
+        }) {
+            return;
         }
     }
 }

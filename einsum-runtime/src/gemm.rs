@@ -9,7 +9,7 @@
 //! than `f32`, `f64`, `Complex<f32>` and `Complex<f64>`, and products too small
 //! for GEMM to pay, run in the loop kernel instead.
 
-use crate::kernels::{contract, fill_zero, Write};
+use crate::kernels::{advance, contract, fill_zero, Write};
 use crate::operand::{Strided, StridedMut};
 use ndarray::LinalgScalar;
 use num_complex::Complex;
@@ -156,27 +156,12 @@ pub fn gemm<T: LinalgScalar + Send + Sync, const L: usize>(
     let mut index = [0usize; L];
     loop {
         call(pa, pb, pc);
-        // Batch odometer; `wrapping_offset` because a pointer may step past its
-        // array before it is rewound.
-        let mut d = batch_loops.len();
-        loop {
-            if d == 0 {
-                return;
-            }
-            d -= 1;
-            let l = batch_loops[d];
-            index[d] += 1;
-            pa = pa.wrapping_offset(a.strides[l]);
-            pb = pb.wrapping_offset(b.strides[l]);
-            pc = pc.wrapping_offset(out.strides[l]);
-            if index[d] < sizes[l] {
-                break;
-            }
-            let rewind = sizes[l] as isize;
-            index[d] = 0;
-            pa = pa.wrapping_offset(-a.strides[l] * rewind);
-            pb = pb.wrapping_offset(-b.strides[l] * rewind);
-            pc = pc.wrapping_offset(-out.strides[l] * rewind);
+        if !advance(batch_loops, &sizes, &mut index, |l, by| {
+            pa = pa.wrapping_offset(a.strides[l] * by);
+            pb = pb.wrapping_offset(b.strides[l] * by);
+            pc = pc.wrapping_offset(out.strides[l] * by);
+        }) {
+            return;
         }
     }
 }

@@ -65,6 +65,17 @@ pub fn contract<T: LinalgScalar + Send + Sync, const L: usize, const K: usize>(
     if sizes[..n_free].contains(&0) {
         return;
     }
+    let summed = n_free < L;
+    let nothing_to_sum = sizes[n_free..].contains(&0);
+    if nothing_to_sum {
+        // The value is zero.
+        if write == Write::Overwrite {
+            // SAFETY: `fill_zero` walks the free loops only, every index of
+            // which is in range for the checked output.
+            unsafe { fill_zero(&sizes[..n_free], &out.strides[..n_free], out.ptr) };
+        }
+        return;
+    }
     let work = sizes.iter().try_fold(1usize, |w, &n| w.checked_mul(n));
     if work.is_some_and(|w| w <= SMALL_WORK) {
         // SAFETY: the output and every input were checked against `sizes`
@@ -73,17 +84,9 @@ pub fn contract<T: LinalgScalar + Send + Sync, const L: usize, const K: usize>(
         unsafe { small(n_free, &out, &inputs, alpha, write) };
         return;
     }
-    let summed = n_free < L;
-    let nothing_to_sum = sizes[n_free..].contains(&0);
-    if summed && (write == Write::Overwrite || nothing_to_sum) {
-        if write == Write::Overwrite {
-            // SAFETY: `fill_zero` walks the free loops only, every index of
-            // which is in range for the checked output.
-            unsafe { fill_zero(&sizes[..n_free], &out.strides[..n_free], out.ptr) };
-        }
-        if nothing_to_sum {
-            return;
-        }
+    if summed && write == Write::Overwrite {
+        // SAFETY: as above.
+        unsafe { fill_zero(&sizes[..n_free], &out.strides[..n_free], out.ptr) };
     }
     let nest = Nest {
         order: loop_order(&sizes, &out.strides, &inputs.map(|i| i.strides)),
@@ -127,24 +130,18 @@ unsafe fn small<T: LinalgScalar, const L: usize, const K: usize>(
     write: Write,
 ) {
     let sizes = out.sizes;
-    if sizes[n_free..].contains(&0) {
-        // Nothing to sum: the value is zero.
-        if write == Write::Overwrite {
-            // SAFETY: the free loops' indices are in range for the output.
-            unsafe { fill_zero(&sizes[..n_free], &out.strides[..n_free], out.ptr) };
-        }
-        return;
-    }
+    let in_strides = inputs.each_ref().map(|i| i.strides);
     // With free loops the last one goes innermost and every product goes
     // straight to its output element; without, the last summed loop is
     // innermost and the step is one reduction.
     let accumulate_in_place = n_free > 0;
-    let (inner, outer_free, (summed_first, summed)) = if accumulate_in_place {
+    let loops: [usize; L] = std::array::from_fn(|l| l);
+    let (inner, outer_free, summed) = if accumulate_in_place {
         let inner = n_free - 1;
-        (Some(inner), &sizes[..inner], (n_free, &sizes[n_free..]))
+        (Some(inner), &loops[..inner], &loops[n_free..])
     } else {
         let inner = L.checked_sub(1);
-        (inner, &sizes[..0], (0, &sizes[..inner.unwrap_or(0)]))
+        (inner, &loops[..0], &loops[..inner.unwrap_or(0)])
     };
     let inner_len = inner.map_or(1, |l| sizes[l]);
     let in_steps: [isize; K] = std::array::from_fn(|k| inner.map_or(0, |l| inputs[k].strides[l]));
@@ -203,14 +200,9 @@ unsafe fn small<T: LinalgScalar, const L: usize, const K: usize>(
                 }
             }
             mode = Write::Accumulate;
-            if !odometer(
-                summed,
-                summed_first,
-                &mut summed_index,
-                &mut p,
-                inputs,
-                None,
-            ) {
+            if !advance(summed, &sizes, &mut summed_index, |l, by| {
+                offset_inputs(&mut p, &in_strides, l, by)
+            }) {
                 break;
             }
         }
@@ -224,46 +216,53 @@ unsafe fn small<T: LinalgScalar, const L: usize, const K: usize>(
                 }
             };
         }
-        if !odometer(
-            outer_free,
-            0,
-            &mut free_index,
-            &mut at,
-            inputs,
-            Some((&mut o, out)),
-        ) {
+        if !advance(outer_free, &sizes, &mut free_index, |l, by| {
+            o = o.wrapping_offset(out.strides[l] * by);
+            offset_inputs(&mut at, &in_strides, l, by);
+        }) {
             return;
         }
     }
 }
 
-/// Advances the loops `first..first + sizes.len()` (the last fastest) of
-/// the pointers; false when they wrapped around to the start.
-fn odometer<T, const L: usize, const K: usize>(
-    sizes: &[usize],
-    first: usize,
+/// Advances an odometer over `loops`, the last fastest: `index[d]` counts
+/// loop `loops[d]` up to its size. `step(l, by)` moves the caller's pointers
+/// `by` positions along loop `l` (back to its start when it wraps around).
+/// False once every loop has wrapped around.
+///
+/// The pointers are moved with `wrapping_offset`: one may step past its array
+/// before it is rewound, and is only dereferenced at in-range indices.
+#[inline(always)]
+pub(crate) fn advance<const L: usize>(
+    loops: &[usize],
+    sizes: &[usize; L],
     index: &mut [usize; L],
-    pointers: &mut [*const T; K],
-    inputs: &[Strided<'_, T, L>; K],
-    mut out: Option<(&mut *mut T, &StridedMut<'_, T, L>)>,
+    mut step: impl FnMut(usize, isize),
 ) -> bool {
-    for d in (0..sizes.len()).rev() {
-        let l = first + d;
+    for d in (0..loops.len()).rev() {
+        let l = loops[d];
         index[d] += 1;
-        let back = index[d] == sizes[d];
-        let steps = if back { 1 - sizes[d] as isize } else { 1 };
-        for (p, input) in pointers.iter_mut().zip(inputs) {
-            *p = p.wrapping_offset(input.strides[l] * steps);
-        }
-        if let Some((o, view)) = out.as_mut() {
-            **o = o.wrapping_offset(view.strides[l] * steps);
-        }
-        if !back {
+        if index[d] < sizes[l] {
+            step(l, 1);
             return true;
         }
+        step(l, 1 - sizes[l] as isize);
         index[d] = 0;
     }
     false
+}
+
+/// Moves each input pointer `by` positions along loop `l`.
+#[inline(always)]
+pub(crate) fn offset_inputs<T, const L: usize, const K: usize>(
+    pointers: &mut [*const T; K],
+    strides: &[[isize; L]; K],
+    l: usize,
+    by: isize,
+) {
+    for (p, s) in pointers.iter_mut().zip(strides) {
+        *p = p.wrapping_offset(s[l] * by);
+    }
 }
 
 /// With the `threading` feature, large loop nests split their outermost
@@ -402,30 +401,11 @@ impl<T: LinalgScalar, const L: usize, const K: usize> Nest<T, L, K> {
                     );
                 }
             }
-            // Advance the outer loops like an odometer, the last one fastest.
-            // `wrapping_offset` because a pointer may step past its array
-            // before it is rewound; it is only dereferenced at in-range indices.
-            let mut d = outer.len();
-            loop {
-                if d == 0 {
-                    return;
-                }
-                d -= 1;
-                let l = outer[d];
-                index[d] += 1;
-                out = out.wrapping_offset(self.out_strides[l]);
-                for (ptr, s) in inputs.iter_mut().zip(&self.in_strides) {
-                    *ptr = ptr.wrapping_offset(s[l]);
-                }
-                if index[d] < self.sizes[l] {
-                    break;
-                }
-                let rewind = self.sizes[l] as isize;
-                index[d] = 0;
-                out = out.wrapping_offset(-self.out_strides[l] * rewind);
-                for (ptr, s) in inputs.iter_mut().zip(&self.in_strides) {
-                    *ptr = ptr.wrapping_offset(-s[l] * rewind);
-                }
+            if !advance(outer, &self.sizes, &mut index, |l, by| {
+                out = out.wrapping_offset(self.out_strides[l] * by);
+                offset_inputs(&mut inputs, &self.in_strides, l, by);
+            }) {
+                return;
             }
         }
     }
