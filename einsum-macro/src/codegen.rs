@@ -6,7 +6,7 @@
 
 use crate::ir::{Coefficient, Label, SumOfProducts};
 use crate::parse::{is_number, source_text, SpanRange};
-use crate::plan::{Destination, Kernel, Plan, Source, Step, Write};
+use crate::plan::{Destination, Kernel, Pass, Plan, Source, Step, Write};
 use crate::subscripts::{ellipsis_at, ellipsis_slot, has_ellipsis, ELLIPSIS_SLOTS};
 use crate::validate::{outermost_call, Checked, Node};
 use proc_macro2::{Ident, Span, TokenStream};
@@ -97,9 +97,8 @@ pub fn generate(
     // (not with an ellipsis: its rank is only known at run time).
     let fresh_result = checked.target.is_none()
         && output_ellipsis.is_none()
-        && plan.steps.len() == 1
-        && creates_destination(&plan.steps[0], plan)
-        && !crate::fuse::sweeps_alone(&plan.steps[0], sop);
+        && plan.passes.len() == 1
+        && creates_destination(&plan.passes[0], plan);
     let (target_binding, result_setup, finish) = match &checked.target {
         Some(t) => {
             let place = &t.place;
@@ -160,13 +159,12 @@ pub fn generate(
         }
     };
     let steps = plan.passes.iter().map(|pass| {
-        let step = &plan.steps[pass.start];
+        let step = &plan.steps[pass.steps.start];
         let creates = match step.destination {
-            Destination::Intermediate(_) => creates_destination(step, plan),
+            Destination::Intermediate(_) => creates_destination(pass, plan),
             Destination::Result => fresh_result,
         };
-        let sweeps = pass.len() == 1 && crate::fuse::sweeps_alone(step, sop);
-        if pass.len() == 1 && creates && !sweeps {
+        if creates {
             let value = generate_new(step, plan, &rt);
             let name = match step.destination {
                 Destination::Intermediate(id) => intermediate_ident(id),
@@ -178,6 +176,7 @@ pub fn generate(
         // Intermediates are allocated by the first step writing them (a
         // materialized sum has several) and dropped after their last reader.
         let allocate = pass
+            .steps
             .clone()
             .filter_map(|k| match plan.steps[k].destination {
                 Destination::Intermediate(id)
@@ -196,10 +195,10 @@ pub fn generate(
                 }
                 Destination::Intermediate(_) | Destination::Result => None,
             });
-        let call = if pass.len() == 1 && !sweeps {
-            generate_step(&plan.steps[pass.start], plan, &out_view, &rt)
+        let call = if pass.fused {
+            generate_fused(&plan.steps[pass.steps.clone()], plan, &out_view, &rt)
         } else {
-            generate_fused(&plan.steps[pass.clone()], plan, &out_view, &rt)
+            generate_step(step, plan, &out_view, &rt)
         };
         let free = drops(plan, pass);
         quote!(#(#allocate)* #call #(#free)*)
@@ -436,10 +435,12 @@ fn generate_step(step: &Step, plan: &Plan, out_view: &Ident, rt: &TokenStream) -
     })
 }
 
-/// Whether `step` alone writes its destination, overwriting it from its
-/// inputs: then it creates it, without zeroing it first (up to rank 6). A result step
-/// qualifies only when it is the plan's one step (see `generate`).
-fn creates_destination(step: &Step, plan: &Plan) -> bool {
+/// Whether `pass` is one unfused step that alone writes its destination,
+/// overwriting it from its inputs: then it creates it, without zeroing it
+/// first (up to rank 6). A result step qualifies only when it is the plan's
+/// one step (see `generate`).
+fn creates_destination(pass: &Pass, plan: &Plan) -> bool {
+    let step = &plan.steps[pass.steps.start];
     let writers = plan
         .steps
         .iter()
@@ -447,21 +448,19 @@ fn creates_destination(step: &Step, plan: &Plan) -> bool {
         .count();
     // A step without inputs (every term cancelled) would leave the element
     // type to the array it writes.
-    writers == 1
+    !pass.fused
+        && writers == 1
         && step.write == Write::Overwrite
         && step.destination_labels.len() <= 6
         && !step.inputs.is_empty()
 }
 
 /// `::core::mem::drop` of the intermediates last read in `pass`.
-fn drops<'a>(
-    plan: &'a Plan,
-    pass: &'a std::ops::Range<usize>,
-) -> impl Iterator<Item = TokenStream> + 'a {
+fn drops<'a>(plan: &'a Plan, pass: &'a Pass) -> impl Iterator<Item = TokenStream> + 'a {
     plan.intermediates
         .iter()
         .enumerate()
-        .filter(|(_, i)| pass.contains(&i.last_use) && i.uses > 0)
+        .filter(|(_, i)| pass.steps.contains(&i.last_use) && i.uses > 0)
         .map(|(id, _)| {
             let name = intermediate_ident(id);
             quote!(::core::mem::drop(#name);)

@@ -148,10 +148,10 @@ pub fn describe(checked: &Checked, sop: &SumOfProducts, plan: &Plan) -> String {
     let fused: Vec<String> = plan
         .passes
         .iter()
-        .filter(|pass| pass.len() > 1)
+        .filter(|pass| pass.steps.len() > 1)
         .map(|pass| {
-            let steps: Vec<String> = pass.clone().map(|s| (s + 1).to_string()).collect();
-            let shared = match &plan.steps[pass.start].inputs[0].0 {
+            let steps: Vec<String> = pass.steps.clone().map(|s| (s + 1).to_string()).collect();
+            let shared = match &plan.steps[pass.steps.start].inputs[0].0 {
                 Source::Leaf(v) => value_text(*v),
                 Source::Intermediate(id) => format!("#{id}"),
             };

@@ -11,7 +11,7 @@
 //! order) so that each group's steps are consecutive.
 
 use crate::ir::SumOfProducts;
-use crate::plan::{Destination, Kernel, Plan, Source, Step};
+use crate::plan::{Destination, Kernel, Pass, Plan, Source, Step};
 use std::collections::BTreeSet;
 use std::ops::Range;
 
@@ -25,8 +25,8 @@ enum Anchor {
 }
 
 /// Groups fusable steps of `plan` into passes and reorders the steps so that
-/// each pass is a consecutive range; in every step of a pass of two or more,
-/// the shared array is the first input.
+/// each pass is a consecutive range; in every step of a fused pass the shared
+/// array is the first input.
 pub fn fuse(plan: &mut Plan, sop: &SumOfProducts) {
     let count = plan.steps.len();
     let anchors: Vec<Option<(Anchor, usize)>> =
@@ -60,21 +60,29 @@ pub fn fuse(plan: &mut Plan, sop: &SumOfProducts) {
         new_index[old] = new;
     }
     let mut steps: Vec<Step> = order.iter().map(|&old| plan.steps[old].clone()).collect();
-    let mut passes: Vec<Range<usize>> = Vec::new();
+    let mut ranges: Vec<Range<usize>> = Vec::new();
     for (new, &old) in order.iter().enumerate() {
-        match passes.last_mut() {
-            Some(pass) if group_of[order[pass.start]] == group_of[old] => pass.end = new + 1,
-            _ => passes.push(new..new + 1),
+        match ranges.last_mut() {
+            Some(range) if group_of[order[range.start]] == group_of[old] => range.end = new + 1,
+            _ => ranges.push(new..new + 1),
         }
     }
-    for pass in &passes {
-        if pass.len() > 1 {
-            for step in &mut steps[pass.clone()] {
-                let (_, input) = anchor_of(step, sop).expect("fused steps have an anchor");
-                step.inputs.swap(0, input);
+    let passes: Vec<Pass> = ranges
+        .into_iter()
+        .map(|range| {
+            let fused = range.len() > 1 || sweeps_alone(&steps[range.start], sop);
+            if fused {
+                for step in &mut steps[range.clone()] {
+                    let (_, input) = anchor_of(step, sop).expect("fused steps have an anchor");
+                    step.inputs.swap(0, input);
+                }
             }
-        }
-    }
+            Pass {
+                steps: range,
+                fused,
+            }
+        })
+        .collect();
     plan.steps = steps;
     plan.passes = passes;
     for term in plan
@@ -91,7 +99,7 @@ pub fn fuse(plan: &mut Plan, sop: &SumOfProducts) {
 /// Whether a step reads one array against its own transpose into a vector
 /// (`ij,ji->i`): run alone it still goes through the fused kernel, whose
 /// sweep uses each product `a[i,j] a[j,i]` for both output elements.
-pub fn sweeps_alone(step: &Step, sop: &SumOfProducts) -> bool {
+fn sweeps_alone(step: &Step, sop: &SumOfProducts) -> bool {
     let Some((anchor, k)) = anchor_of(step, sop) else {
         return false;
     };
@@ -105,7 +113,7 @@ pub fn sweeps_alone(step: &Step, sop: &SumOfProducts) -> bool {
         && other.1.len() == 2
         && first.1[0] == other.1[1]
         && first.1[1] == other.1[0];
-    k == 0 && same_array && transposed && step.destination_labels.len() == 1
+    same_array && transposed && step.destination_labels.len() == 1
 }
 
 /// The array a loop-nest step of two inputs walks entirely: an input with

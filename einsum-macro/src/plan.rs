@@ -100,6 +100,16 @@ pub struct Intermediate {
     pub uses: usize,
 }
 
+/// Consecutive steps that run as one kernel call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pass {
+    /// The steps (indices into [`Plan::steps`]).
+    pub steps: std::ops::Range<usize>,
+    /// Whether they run as one fused pass over the array they all read
+    /// first; otherwise the pass is one step on its own.
+    pub fused: bool,
+}
+
 /// The plan of one term, for the printout.
 #[derive(Debug, Clone)]
 pub struct TermPlan {
@@ -128,9 +138,8 @@ pub struct SumPlan {
 pub struct Plan {
     /// The steps, in execution order.
     pub steps: Vec<Step>,
-    /// Consecutive ranges of steps run as one pass (see [`crate::fuse`]);
-    /// a range of one step runs on its own.
-    pub passes: Vec<std::ops::Range<usize>>,
+    /// The steps grouped into passes, in order (see [`crate::fuse`]).
+    pub passes: Vec<Pass>,
     /// The intermediates, by id.
     pub intermediates: Vec<Intermediate>,
     /// The materialized sums, in execution order.
@@ -261,7 +270,12 @@ pub fn plan(sop: &SumOfProducts, options: &Options, target: Option<TargetKind>) 
     };
     let terms = planner.terms(&sop.terms, &sop.output, Destination::Result, write, negate);
     let mut plan = Plan {
-        passes: (0..planner.steps.len()).map(|k| k..k + 1).collect(),
+        passes: (0..planner.steps.len())
+            .map(|k| Pass {
+                steps: k..k + 1,
+                fused: false,
+            })
+            .collect(),
         steps: planner.steps,
         intermediates: planner.intermediates,
         sums,
