@@ -165,7 +165,7 @@ pub fn generate(
             Destination::Result => fresh_result,
         };
         if creates {
-            let value = generate_new(step, plan, &rt);
+            let value = generate_step(step, plan, &out_view, &rt, true);
             let name = match step.destination {
                 Destination::Intermediate(id) => intermediate_ident(id),
                 Destination::Result => out.clone(),
@@ -198,7 +198,7 @@ pub fn generate(
         let call = if pass.fused {
             generate_fused(&plan.steps[pass.steps.clone()], plan, &out_view, &rt)
         } else {
-            generate_step(step, plan, &out_view, &rt)
+            generate_step(step, plan, &out_view, &rt, false)
         };
         let free = drops(plan, pass);
         quote!(#(#allocate)* #call #(#free)*)
@@ -408,30 +408,52 @@ fn is_coefficient(checked: &Checked, k: usize) -> bool {
         .any(|n| in_node(n, k))
 }
 
-fn generate_step(step: &Step, plan: &Plan, out_view: &Ident, rt: &TokenStream) -> TokenStream {
+/// One step's kernel call: writing into its destination, or, when it
+/// `creates` it (see [`creates_destination`]), an expression for a new array.
+fn generate_step(
+    step: &Step,
+    plan: &Plan,
+    out_view: &Ident,
+    rt: &TokenStream,
+    creates: bool,
+) -> TokenStream {
     let space = Ident::new("__space", Span::mixed_site());
     let sizes: Vec<Ident> = step.loops.iter().map(|&l| size_ident(l)).collect();
+    let shape: Vec<Ident> = step
+        .destination_labels
+        .iter()
+        .map(|&l| size_ident(l))
+        .collect();
     let StepOperands {
         destination,
+        destination_axes: axes,
         mut inputs,
         alpha,
         write,
     } = step_operands(step, &step.loops, plan, out_view, &space, rt);
     let call = match step.kernel {
+        Kernel::Loops { n_free } if creates => quote!(
+            #rt::contract_new([#(#shape),*], [#(#axes),*], &#space, #n_free, [#(#inputs),*], #alpha)
+        ),
         Kernel::Loops { n_free } => {
-            quote!(#rt::contract(#n_free, #destination, [#(#inputs),*], #alpha, #write))
+            quote!(#rt::contract(#n_free, #destination, [#(#inputs),*], #alpha, #write);)
         }
         Kernel::Gemm { batch, m, n, k } => {
             let (b, a) = (
                 inputs.pop().expect("two inputs"),
                 inputs.pop().expect("two inputs"),
             );
-            quote!(#rt::gemm(#rt::Roles { batch: #batch, m: #m, n: #n, k: #k }, #destination, #a, #b, #alpha, #write))
+            let roles = quote!(#rt::Roles { batch: #batch, m: #m, n: #n, k: #k });
+            if creates {
+                quote!(#rt::gemm_new([#(#shape),*], [#(#axes),*], &#space, #roles, #a, #b, #alpha))
+            } else {
+                quote!(#rt::gemm(#roles, #destination, #a, #b, #alpha, #write);)
+            }
         }
     };
     quote!({
         let #space = #rt::LoopSpace::new([#(#sizes),*]);
-        #call;
+        #call
     })
 }
 
@@ -467,50 +489,6 @@ fn drops<'a>(plan: &'a Plan, pass: &'a Pass) -> impl Iterator<Item = TokenStream
         })
 }
 
-/// An expression creating `step`'s destination (see [`creates_destination`]).
-fn generate_new(step: &Step, plan: &Plan, rt: &TokenStream) -> TokenStream {
-    let space = Ident::new("__space", Span::mixed_site());
-    let sizes: Vec<Ident> = step.loops.iter().map(|&l| size_ident(l)).collect();
-    let shape: Vec<Ident> = step
-        .destination_labels
-        .iter()
-        .map(|&l| size_ident(l))
-        .collect();
-    let axes: Vec<usize> = step
-        .destination_labels
-        .iter()
-        .map(|l| {
-            step.loops
-                .iter()
-                .position(|m| m == l)
-                .expect("every label has a loop")
-        })
-        .collect();
-    let unused = Ident::new("__unused", Span::mixed_site());
-    let StepOperands {
-        mut inputs, alpha, ..
-    } = step_operands(step, &step.loops, plan, &unused, &space, rt);
-    let call = match step.kernel {
-        Kernel::Loops { n_free } => quote!(
-            #rt::contract_new([#(#shape),*], [#(#axes),*], &#space, #n_free, [#(#inputs),*], #alpha)
-        ),
-        Kernel::Gemm { batch, m, n, k } => {
-            let (b, a) = (
-                inputs.pop().expect("two inputs"),
-                inputs.pop().expect("two inputs"),
-            );
-            quote!(#rt::gemm_new(
-                [#(#shape),*], [#(#axes),*], &#space,
-                #rt::Roles { batch: #batch, m: #m, n: #n, k: #k }, #a, #b, #alpha,
-            ))
-        }
-    };
-    quote!({
-        let #space = #rt::LoopSpace::new([#(#sizes),*]);
-        #call
-    })
-}
-
 /// One pass over the array the steps share (their first input), whose axes
 /// are the loops.
 fn generate_fused(steps: &[Step], plan: &Plan, out_view: &Ident, rt: &TokenStream) -> TokenStream {
@@ -526,6 +504,7 @@ fn generate_fused(steps: &[Step], plan: &Plan, out_view: &Ident, rt: &TokenStrea
             inputs,
             alpha,
             write,
+            ..
         } = step_operands(step, &step.inputs[0].1, plan, out_view, &space, rt);
         quote!(#rt::FusedStep { out: #destination, inputs: [#(#inputs),*], alpha: #alpha, write: #write })
     });
@@ -538,6 +517,8 @@ fn generate_fused(steps: &[Step], plan: &Plan, out_view: &Ident, rt: &TokenStrea
 /// A step's operands viewed in the loop space `space` whose loops are `loops`.
 struct StepOperands {
     destination: TokenStream,
+    /// The loop of each destination axis.
+    destination_axes: Vec<usize>,
     inputs: Vec<TokenStream>,
     alpha: TokenStream,
     write: TokenStream,
@@ -575,7 +556,8 @@ fn step_operands(
             }
         })
         .collect();
-    let dest_axes: Vec<usize> = step.destination_labels.iter().map(position).collect();
+    let destination_axes: Vec<usize> = step.destination_labels.iter().map(position).collect();
+    let dest_axes = &destination_axes;
     let destination = match step.destination {
         Destination::Result => quote!(#out_view.in_loops(&#space, [#(#dest_axes),*])),
         Destination::Intermediate(k) => {
@@ -590,6 +572,7 @@ fn step_operands(
     };
     StepOperands {
         destination,
+        destination_axes,
         inputs,
         alpha: coefficient(&step.alpha, rt),
         write,
