@@ -5,25 +5,14 @@
 //! Run with `cargo bench --bench chain` (append `-- --warm-up-time 1
 //! --measurement-time 3` for a shorter run).
 
+mod common;
+
+use common::filled;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use lazy_einsum::einsum;
-use ndarray::{Array, Array1, Dimension};
+use ndarray::Array1;
 use std::hint::black_box;
 use std::time::Duration;
-
-/// Deterministic values in [-0.5, 0.5): a multiplicative hash of the position.
-fn value(x: usize, salt: usize) -> f64 {
-    let h = (x as u64 ^ (salt as u64) << 32).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    (h >> 11) as f64 / (1u64 << 53) as f64 - 0.5
-}
-
-fn filled<D: Dimension>(shape: D, salt: usize) -> Array<f64, D> {
-    let mut a = Array::zeros(shape);
-    for (x, v) in a.iter_mut().enumerate() {
-        *v = value(x, salt);
-    }
-    a
-}
 
 fn chain(c: &mut Criterion) {
     let n = 1500;

@@ -13,28 +13,17 @@
 //! Run with `cargo bench --bench kernels` (append `-- --warm-up-time 1
 //! --measurement-time 3` for a shorter run, or a filter such as `-- gemm`).
 
+mod common;
+
+use common::{dot, filled, LANES};
 use criterion::measurement::WallTime;
 use criterion::{
     criterion_group, criterion_main, BenchmarkGroup, BenchmarkId, Criterion, Throughput,
 };
 use lazy_einsum::einsum;
-use ndarray::{Array, Array1, Array2, Array3, Dimension};
+use ndarray::{Array1, Array2, Array3};
 use std::hint::black_box;
 use std::time::Duration;
-
-/// Deterministic values in [-0.5, 0.5): a multiplicative hash of the position.
-fn value(x: usize, salt: usize) -> f64 {
-    let h = (x as u64 ^ (salt as u64) << 32).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    (h >> 11) as f64 / (1u64 << 53) as f64 - 0.5
-}
-
-fn filled<D: Dimension>(shape: D, salt: usize) -> Array<f64, D> {
-    let mut a = Array::zeros(shape);
-    for (x, v) in a.iter_mut().enumerate() {
-        *v = value(x, salt);
-    }
-    a
-}
 
 /// Same length and `|x - y| <= tol * max(1, |y|)` elementwise, with a
 /// message naming the case.
@@ -280,9 +269,6 @@ fn gemm_steps(c: &mut Criterion) {
 
 // ---------------------------------------------------------------- non-GEMM steps
 
-/// Reduction width: eight independent partial sums hide the FP add latency.
-const LANES: usize = 8;
-
 /// `sum_i a[i, i]` of a square C-order matrix, eight partial sums.
 fn trace(a: &Array2<f64>) -> f64 {
     let n = a.nrows();
@@ -299,24 +285,6 @@ fn trace(a: &Array2<f64>) -> f64 {
     let mut rest = 0.0;
     for i in full * LANES..n {
         rest += data[i * step];
-    }
-    acc.iter().sum::<f64>() + rest
-}
-
-/// `sum x[t] y[t]` over contiguous slices, eight partial sums (vectorized).
-fn dot(x: &[f64], y: &[f64]) -> f64 {
-    let (xc, yc) = (x.chunks_exact(LANES), y.chunks_exact(LANES));
-    let rest: f64 = xc
-        .remainder()
-        .iter()
-        .zip(yc.remainder())
-        .map(|(u, v)| u * v)
-        .sum();
-    let mut acc = [0.0; LANES];
-    for (cx, cy) in xc.zip(yc) {
-        for ((s, &u), &v) in acc.iter_mut().zip(cx).zip(cy) {
-            *s += u * v;
-        }
     }
     acc.iter().sum::<f64>() + rest
 }

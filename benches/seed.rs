@@ -25,25 +25,14 @@
 //! Run with `cargo bench --bench seed` (append `-- --warm-up-time 1
 //! --measurement-time 3` for a shorter run).
 
+mod common;
+
+use common::{dot, filled};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use lazy_einsum::einsum;
-use ndarray::{Array, Array1, Array2, Dimension};
+use ndarray::{Array1, Array2};
 use std::hint::black_box;
 use std::time::Duration;
-
-/// Deterministic values in [-0.5, 0.5): a multiplicative hash of the position.
-fn value(x: usize, salt: usize) -> f64 {
-    let h = (x as u64 ^ (salt as u64) << 32).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    (h >> 11) as f64 / (1u64 << 53) as f64 - 0.5
-}
-
-fn filled<D: Dimension>(shape: D, salt: usize) -> Array<f64, D> {
-    let mut a = Array::zeros(shape);
-    for (x, v) in a.iter_mut().enumerate() {
-        *v = value(x, salt);
-    }
-    a
-}
 
 struct Inputs {
     b: Array1<f64>,
@@ -104,31 +93,10 @@ fn e_ndarray(Inputs { b, a, y2, z2 }: &Inputs) -> Array1<f64> {
     })
 }
 
-/// Reduction width: eight independent partial sums hide the FP add latency.
-const LANES: usize = 8;
 /// Block width of the pass over `a`: eight f64, one cache line of a row.
 /// (Measured here against 64 x 64 tile pairs with a transposition buffer, and
 /// strips of 4 and 16: 8 was fastest at n = 2000.)
 const STRIP: usize = 8;
-
-/// `sum x[t] y[t]`, eight partial sums (vectorized).
-#[inline]
-fn dot(x: &[f64], y: &[f64]) -> f64 {
-    let (xc, yc) = (x.chunks_exact(LANES), y.chunks_exact(LANES));
-    let rest: f64 = xc
-        .remainder()
-        .iter()
-        .zip(yc.remainder())
-        .map(|(u, v)| u * v)
-        .sum();
-    let mut acc = [0.0; LANES];
-    for (cx, cy) in xc.zip(yc) {
-        for ((s, &u), &v) in acc.iter_mut().zip(cx).zip(cy) {
-            *s += u * v;
-        }
-    }
-    acc.iter().sum::<f64>() + rest
-}
 
 /// `y += alpha x` (vectorized).
 #[inline]
