@@ -90,6 +90,7 @@ where
 /// write every element of an output whose axes are loops of the step (every
 /// index of the loop space is visited; with summed loops the output is first
 /// zeroed) and read an element only after writing it.
+#[inline]
 fn fill_new<T, const R: usize, const L: usize>(
     shape: [usize; R],
     axis_loops: [usize; R],
@@ -100,10 +101,9 @@ where
     T: LinalgScalar,
     Dim<[usize; R]>: Dimension,
 {
-    let sizes = space.sizes();
     for (d, (&len, &lp)) in shape.iter().zip(&axis_loops).enumerate() {
         assert_eq!(
-            len, sizes[lp],
+            len, space.sizes[lp],
             "einsum: output axis {d} does not have the size of loop {lp}"
         );
         assert!(
@@ -123,7 +123,7 @@ where
         // `MaybeUninit<T>` has the layout of `T`.
         ptr: array.as_mut_ptr().cast::<T>(),
         strides,
-        sizes,
+        space,
         indexed,
         life: PhantomData,
     };
@@ -217,7 +217,15 @@ mod tests {
     /// (looped over, the output zeroed first), and with nothing to sum.
     #[test]
     fn gemm_steps_write_every_element() {
-        for (m, k, n) in [(20, 30, 40), (17, 0, 19), (0, 5, 3), (33, 17, 1)] {
+        // 3 x 3 and 2 x 7 x 3 run as plain loops, 33 x 17 x 1 as a loop nest.
+        for (m, k, n) in [
+            (20, 30, 40),
+            (17, 0, 19),
+            (0, 5, 3),
+            (33, 17, 1),
+            (3, 3, 3),
+            (2, 7, 3),
+        ] {
             let a = Array2::from_shape_fn((m, k), |(i, j)| value(i * k + j));
             let b = Array2::from_shape_fn((k, n).f(), |(i, j)| value(i * n + j + 7));
             let space = LoopSpace::new([m, n, k]);

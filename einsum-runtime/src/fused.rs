@@ -64,11 +64,10 @@ pub fn contract_fused<T: LinalgScalar, const L: usize, const P: usize>(
     steps: [FusedStep<'_, T, L>; P],
 ) {
     let Some(first) = steps.first() else { return };
-    let sizes = first.out.sizes;
+    let sizes = *first.out.sizes();
     assert!(
-        steps
-            .iter()
-            .all(|s| s.out.sizes == sizes && s.inputs.iter().all(|i| i.sizes == sizes)),
+        steps.iter().all(|s| s.out.space.is(first.out.space)
+            && s.inputs.iter().all(|i| i.space.is(first.out.space))),
         "einsum: fused steps checked against different loop spaces"
     );
     let order = anchor_order(&sizes, &first.inputs[0].strides);

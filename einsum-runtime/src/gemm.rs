@@ -54,6 +54,7 @@ pub struct Roles {
 /// # Panics
 /// If the roles do not cover the loops, or the operands were checked against
 /// different loop spaces.
+#[inline]
 pub fn gemm<T: LinalgScalar + Send + Sync, const L: usize>(
     roles: Roles,
     out: StridedMut<'_, T, L>,
@@ -69,10 +70,10 @@ pub fn gemm<T: LinalgScalar + Send + Sync, const L: usize>(
         "einsum: GEMM roles do not cover the loops"
     );
     assert!(
-        a.sizes == out.sizes && b.sizes == out.sizes,
+        a.space.is(out.space) && b.space.is(out.space),
         "einsum: step operands checked against different loop spaces"
     );
-    let sizes = out.sizes;
+    let sizes = out.sizes();
     let (m_loops, n_loops, k_loops) =
         (batch..batch + m, batch + m..batch + m + n, batch + m + n..L);
     let independent = |strides: &[isize; L], loops: std::ops::Range<usize>| {
@@ -85,6 +86,30 @@ pub fn gemm<T: LinalgScalar + Send + Sync, const L: usize>(
     if !shaped_like_gemm || work < MIN_GEMM_WORK || !is_gemm_type::<T>() {
         return contract(batch + m + n, out, [a, b], alpha, write);
     }
+    // SAFETY: checked above.
+    unsafe { gemm_large(roles, out, a, b, alpha, write) }
+}
+
+/// `gemm` for products large enough for matrixmultiply, out of line (see
+/// `kernels::contract_nest`).
+///
+/// # Safety
+/// What `gemm` checks: the operands were checked against one loop space, in
+/// which they are shaped like a GEMM (`a` independent of the n loops, `b` of
+/// the m loops, `out` of the k loops), and `T` is a GEMM type.
+#[inline(never)]
+unsafe fn gemm_large<T: LinalgScalar + Send + Sync, const L: usize>(
+    roles: Roles,
+    out: StridedMut<'_, T, L>,
+    a: Strided<'_, T, L>,
+    b: Strided<'_, T, L>,
+    alpha: T,
+    write: Write,
+) {
+    let Roles { batch, m, n, .. } = roles;
+    let sizes = *out.sizes();
+    let (m_loops, n_loops, k_loops) =
+        (batch..batch + m, batch + m..batch + m + n, batch + m + n..L);
     let mut batch_loops = LoopList::<L>::default();
     (0..batch).for_each(|l| batch_loops.push(l));
     let gm = fuse(

@@ -45,6 +45,7 @@ pub enum Write {
 /// # Panics
 /// If the operands were checked against different loop spaces, or the output
 /// depends on a summed loop.
+#[inline]
 pub fn contract<T: LinalgScalar + Send + Sync, const L: usize, const K: usize>(
     n_free: usize,
     out: StridedMut<'_, T, L>,
@@ -52,10 +53,10 @@ pub fn contract<T: LinalgScalar + Send + Sync, const L: usize, const K: usize>(
     alpha: T,
     write: Write,
 ) {
-    let sizes = out.sizes;
+    let sizes = out.sizes();
     assert!(n_free <= L, "einsum: {n_free} free loops of {L}");
     assert!(
-        inputs.iter().all(|input| input.sizes == sizes),
+        inputs.iter().all(|input| input.space.is(out.space)),
         "einsum: step operands checked against different loop spaces"
     );
     assert!(
@@ -65,7 +66,6 @@ pub fn contract<T: LinalgScalar + Send + Sync, const L: usize, const K: usize>(
     if sizes[..n_free].contains(&0) {
         return;
     }
-    let summed = n_free < L;
     let nothing_to_sum = sizes[n_free..].contains(&0);
     if nothing_to_sum {
         // The value is zero.
@@ -84,8 +84,32 @@ pub fn contract<T: LinalgScalar + Send + Sync, const L: usize, const K: usize>(
         unsafe { small(n_free, &out, &inputs, alpha, write) };
         return;
     }
+    // SAFETY: checked above.
+    unsafe { contract_nest(n_free, out, inputs, alpha, write) }
+}
+
+/// `contract` for steps too large for plain loops: a [`Nest`] in an order
+/// chosen from the strides. Kept out of line, unlike the checks and the
+/// plain loops before it: those are inlined into the macro's code, so that
+/// the operands' strides stay in registers for tiny steps.
+///
+/// # Safety
+/// What `contract` checks: the output and the inputs were checked against
+/// one loop space, in which the output does not depend on summed loops and
+/// no loop is empty.
+#[inline(never)]
+unsafe fn contract_nest<T: LinalgScalar + Send + Sync, const L: usize, const K: usize>(
+    n_free: usize,
+    out: StridedMut<'_, T, L>,
+    inputs: [Strided<'_, T, L>; K],
+    alpha: T,
+    write: Write,
+) {
+    let sizes = *out.sizes();
+    let summed = n_free < L;
     if summed && write == Write::Overwrite {
-        // SAFETY: as above.
+        // SAFETY: `fill_zero` walks the free loops only, every index of
+        // which is in range for the checked output.
         unsafe { fill_zero(&sizes[..n_free], &out.strides[..n_free], out.ptr) };
     }
     let nest = Nest {
@@ -114,14 +138,17 @@ pub fn contract<T: LinalgScalar + Send + Sync, const L: usize, const K: usize>(
 /// specializing the innermost loop cost more than they save.
 const SMALL_WORK: usize = 512;
 
-/// `contract` as plain loops in the planned order (free loops, then summed
-/// ones), except that the last free loop goes innermost: the output
-/// elements along it then accumulate side by side instead of each in one
-/// long chain of dependent additions.
+/// `contract` as plain loops in the planned order, the last loop innermost.
+/// With summed loops (the last loop is then summed) each output element is
+/// one sum, accumulated in a register and written once; without, the
+/// innermost loop writes a row of the output.
 ///
 /// # Safety
 /// Every index of the loop space, applied to `out` and `inputs` with their
 /// strides, must address an element of its array; no input may alias `out`.
+/// With [`Write::Overwrite`] the output may be uninitialized: each element
+/// is written before it is read.
+#[inline]
 unsafe fn small<T: LinalgScalar, const L: usize, const K: usize>(
     n_free: usize,
     out: &StridedMut<'_, T, L>,
@@ -129,98 +156,97 @@ unsafe fn small<T: LinalgScalar, const L: usize, const K: usize>(
     alpha: T,
     write: Write,
 ) {
-    let sizes = out.sizes;
+    let sizes = out.sizes();
     let in_strides = inputs.each_ref().map(|i| i.strides);
-    // With free loops the last one goes innermost and every product goes
-    // straight to its output element; without, the last summed loop is
-    // innermost and the step is one reduction.
-    let accumulate_in_place = n_free > 0;
-    let loops: [usize; L] = std::array::from_fn(|l| l);
-    let (inner, outer_free, summed) = if accumulate_in_place {
-        let inner = n_free - 1;
-        (Some(inner), &loops[..inner], &loops[n_free..])
-    } else {
-        let inner = L.checked_sub(1);
-        (inner, &loops[..0], &loops[..inner.unwrap_or(0)])
+    let Some(inner) = L.checked_sub(1) else {
+        // SAFETY: the single index of an empty loop space is valid.
+        unsafe {
+            store(
+                out.ptr,
+                write,
+                mul(alpha, product(inputs.each_ref().map(|i| i.ptr), 0, [0; K])),
+            )
+        };
+        return;
     };
-    let inner_len = inner.map_or(1, |l| sizes[l]);
-    let in_steps: [isize; K] = std::array::from_fn(|k| inner.map_or(0, |l| inputs[k].strides[l]));
-    let out_step = inner.map_or(0, |l| out.strides[l]);
-    let unit = K > 0 && is_one(alpha);
-    let mut free_index = [0usize; L];
+    let loops: [usize; L] = std::array::from_fn(|l| l);
+    let n = sizes[inner];
+    let in_steps: [isize; K] = std::array::from_fn(|k| in_strides[k][inner]);
+    let out_step = out.strides[inner];
+    let summed = n_free < L;
+    let outer_free = &loops[..n_free.min(inner)];
+    let outer_summed = &loops[n_free.min(inner)..inner];
     let (mut o, mut at) = (out.ptr, inputs.each_ref().map(|i| i.ptr));
+    let mut free_index = [0usize; L];
     loop {
-        let mut summed_index = [0usize; L];
-        let mut p = at;
-        let mut sum = T::zero();
-        // In place, the first summed index overwrites (when the step does)
-        // and the others add to it.
-        let mut mode = write;
-        loop {
-            // SAFETY (block): positions 0..inner_len of the innermost loop
-            // are in range, the other loops at in-range indices.
-            unsafe {
-                if accumulate_in_place {
-                    let product = |t: isize| {
-                        if K == 0 {
-                            return alpha;
-                        }
-                        let mut product = p[0].wrapping_offset(t * in_steps[0]).read();
-                        for k in 1..K {
-                            product = mul(product, *p[k].wrapping_offset(t * in_steps[k]));
-                        }
-                        if unit {
-                            product
-                        } else {
-                            mul(alpha, product)
-                        }
-                    };
-                    match mode {
-                        Write::Overwrite => {
-                            for t in 0..inner_len as isize {
-                                o.wrapping_offset(t * out_step).write(product(t));
-                            }
-                        }
-                        Write::Accumulate => {
-                            for t in 0..inner_len as isize {
-                                let at = o.wrapping_offset(t * out_step);
-                                *at = add(*at, product(t));
-                            }
-                        }
-                    }
-                } else {
+        // SAFETY (block): the outer loops are at in-range indices, and
+        // positions 0..n of the innermost loop are in range.
+        unsafe {
+            if summed {
+                let (mut p, mut sum) = (at, T::zero());
+                let mut summed_index = [0usize; L];
+                loop {
                     sum = add(
                         sum,
                         match K {
-                            1 => sum1(p[0], in_steps[0], inner_len),
-                            2 => dot2(p[0], in_steps[0], p[1], in_steps[1], inner_len),
-                            _ => sum_generic(p, in_steps, inner_len),
+                            1 => sum1(p[0], in_steps[0], n),
+                            2 => dot2(p[0], in_steps[0], p[1], in_steps[1], n),
+                            _ => sum_generic(p, in_steps, n),
                         },
                     );
+                    if !advance(outer_summed, sizes, &mut summed_index, |l, by| {
+                        offset_inputs(&mut p, &in_strides, l, by)
+                    }) {
+                        break;
+                    }
+                }
+                store(o, write, mul(alpha, sum));
+            } else {
+                for t in 0..n as isize {
+                    let value = mul(alpha, product(at, t, in_steps));
+                    store(o.wrapping_offset(t * out_step), write, value);
                 }
             }
-            mode = Write::Accumulate;
-            if !advance(summed, &sizes, &mut summed_index, |l, by| {
-                offset_inputs(&mut p, &in_strides, l, by)
-            }) {
-                break;
-            }
         }
-        if !accumulate_in_place {
-            let value = mul(alpha, sum);
-            // SAFETY: the free loops are at in-range indices.
-            unsafe {
-                *o = match write {
-                    Write::Overwrite => value,
-                    Write::Accumulate => add(*o, value),
-                }
-            };
-        }
-        if !advance(outer_free, &sizes, &mut free_index, |l, by| {
+        if !advance(outer_free, sizes, &mut free_index, |l, by| {
             o = o.wrapping_offset(out.strides[l] * by);
             offset_inputs(&mut at, &in_strides, l, by);
         }) {
             return;
+        }
+    }
+}
+
+/// `prod_k inputs[k][t]` (one for no inputs).
+///
+/// # Safety
+/// Position `t` of every input must be in bounds.
+#[inline(always)]
+unsafe fn product<T: LinalgScalar, const K: usize>(
+    inputs: [*const T; K],
+    t: isize,
+    steps: [isize; K],
+) -> T {
+    let mut p = T::one();
+    for k in 0..K {
+        // SAFETY: the caller guarantees position t is in bounds.
+        let x = unsafe { *inputs[k].wrapping_offset(t * steps[k]) };
+        p = if k == 0 { x } else { mul(p, x) };
+    }
+    p
+}
+
+/// `*out (=|+=) value`; with [`Write::Overwrite`], `*out` may be uninitialized.
+///
+/// # Safety
+/// `out` must be in bounds and writable.
+#[inline(always)]
+unsafe fn store<T: LinalgScalar>(out: *mut T, write: Write, value: T) {
+    // SAFETY: the caller guarantees `out` is in bounds.
+    unsafe {
+        match write {
+            Write::Overwrite => out.write(value),
+            Write::Accumulate => *out = add(*out, value),
         }
     }
 }
@@ -869,6 +895,76 @@ mod tests {
         );
         let expected = 1.0 + 2.0 * (0..5).map(|i| m[[i, i]] * 3.0).sum::<f64>();
         assert_eq!(out.into_scalar(), expected);
+    }
+
+    /// The plain-loop kernel's branches below `SMALL_WORK`: several summed
+    /// loops (one sum per output element, over an odometer), no summed loop
+    /// (rows written elementwise), no loop at all; overwriting and
+    /// accumulating, through reversed and Fortran-order views, with NaN
+    /// padding around the outputs.
+    #[test]
+    fn plain_loops_sum_write_rows_and_single_elements() {
+        for (n, m, p) in [(1, 1, 1), (2, 3, 5), (5, 1, 7), (3, 4, 2)] {
+            let full = Array::from_shape_fn((n, m, p).f(), |(i, j, k)| {
+                ((i * 31 + j * 7 + k * 3) % 17) as f64 - 8.0
+            });
+            let a = full.slice(s![.., ..;-1, ..]);
+            let va = View::<f64, 3>::new(&a, &SITE, 0).unwrap();
+            for write in [Write::Overwrite, Write::Accumulate] {
+                // ijk->i: loops i (free), j, k (summed).
+                let mut padded = Array1::from_elem(n + 2, f64::NAN);
+                padded.slice_mut(s![1..n + 1]).fill(1.0);
+                let mut target = padded.slice_mut(s![1..n + 1;-1]);
+                let space = LoopSpace::new([n, m, p]);
+                let mut out = ViewMut::new(&mut target, [n], &SITE, "out").unwrap();
+                contract(
+                    1,
+                    out.in_loops(&space, [0]),
+                    [va.in_loops(&space, [0, 1, 2])],
+                    2.0,
+                    write,
+                );
+                let base = if write == Write::Accumulate { 1.0 } else { 0.0 };
+                let want = Array1::from_shape_fn(n, |i| base + 2.0 * a.slice(s![i, .., ..]).sum());
+                assert_eq!(target, want, "ijk->i {write:?}");
+                assert!(padded[0].is_nan() && padded[n + 1].is_nan());
+
+                // ijk,ijk->kji: every loop free, the output transposed.
+                let mut padded = Array::from_elem((p + 2, m, n), f64::NAN);
+                let mut target = padded.slice_mut(s![1..p + 1, .., ..]);
+                target.fill(1.0);
+                let space = LoopSpace::new([p, m, n]);
+                let mut out = ViewMut::new(&mut target, [p, m, n], &SITE, "out").unwrap();
+                let [x, y] = [
+                    va.in_loops(&space, [2, 1, 0]),
+                    va.in_loops(&space, [2, 1, 0]),
+                ];
+                contract(3, out.in_loops(&space, [0, 1, 2]), [x, y], 3.0, write);
+                let want = Array::from_shape_fn((p, m, n), |(k, j, i)| {
+                    base + 3.0 * a[[i, j, k]] * a[[i, j, k]]
+                });
+                assert_eq!(target, want, "ijk,ijk->kji {write:?}");
+                let nan_count = padded.iter().filter(|x| x.is_nan()).count();
+                assert_eq!(nan_count, 2 * m * n, "ijk,ijk->kji {write:?}");
+            }
+        }
+        // ",->": no loops, the product of two scalars.
+        let (x, y) = (Array::from_elem((), 3.0), Array::from_elem((), -4.0));
+        let space = LoopSpace::new([]);
+        let (vx, vy) = (
+            View::<f64, 0>::new(&x, &SITE, 0).unwrap(),
+            View::<f64, 0>::new(&y, &SITE, 1).unwrap(),
+        );
+        let mut out = Array::from_elem((), 1.0);
+        let mut target = ViewMut::<f64, 0>::new(&mut out, [], &SITE, "out").unwrap();
+        contract(
+            0,
+            target.in_loops(&space, []),
+            [vx.in_loops(&space, []), vy.in_loops(&space, [])],
+            0.5,
+            Write::Accumulate,
+        );
+        assert_eq!(out.into_scalar(), 1.0 + 0.5 * 3.0 * -4.0);
     }
 
     #[test]

@@ -475,15 +475,18 @@ impl<'a, T: LinalgScalar, const R: usize> View<'a, T, R> {
     /// If an axis length is neither its loop's size nor 1. Shape binding
     /// rules that out before any step runs; the check is what makes the
     /// kernels' raw reads sound.
-    pub fn in_loops<const L: usize>(
+    pub fn in_loops<'s, const L: usize>(
         &self,
-        space: &LoopSpace<L>,
+        space: &'s LoopSpace<L>,
         axis_loops: [usize; R],
-    ) -> Strided<'a, T, L> {
+    ) -> Strided<'s, T, L>
+    where
+        'a: 's,
+    {
         Strided {
             ptr: self.ptr,
             strides: loop_strides(&self.shape, &self.strides, space, &axis_loops),
-            sizes: space.sizes,
+            space,
             life: PhantomData,
         }
     }
@@ -682,11 +685,11 @@ impl<'a, T: LinalgScalar, const R: usize> ViewMut<'a, T, R> {
     ///
     /// # Panics
     /// If an axis length differs from its loop's size.
-    pub fn in_loops<const L: usize>(
-        &mut self,
-        space: &LoopSpace<L>,
+    pub fn in_loops<'s, const L: usize>(
+        &'s mut self,
+        space: &'s LoopSpace<L>,
         axis_loops: [usize; R],
-    ) -> StridedMut<'_, T, L> {
+    ) -> StridedMut<'s, T, L> {
         for (axis, &lp) in axis_loops.iter().enumerate() {
             assert_eq!(
                 self.shape[axis], space.sizes[lp],
@@ -701,7 +704,7 @@ impl<'a, T: LinalgScalar, const R: usize> ViewMut<'a, T, R> {
             indexed,
             ptr: self.ptr,
             strides: loop_strides(&self.shape, &self.strides, space, &axis_loops),
-            sizes: space.sizes,
+            space,
             life: PhantomData,
         }
     }
@@ -807,7 +810,7 @@ fn loop_strides<const L: usize>(
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LoopSpace<const L: usize> {
-    sizes: [usize; L],
+    pub(crate) sizes: [usize; L],
 }
 
 impl<const L: usize> LoopSpace<L> {
@@ -820,6 +823,13 @@ impl<const L: usize> LoopSpace<L> {
     pub fn sizes(&self) -> [usize; L] {
         self.sizes
     }
+
+    /// Whether `other` is this space or has its sizes. Kernels check that
+    /// their operands were checked against one space; comparing addresses
+    /// first keeps that check to one instruction for the macro's steps.
+    pub(crate) fn is(&self, other: &Self) -> bool {
+        std::ptr::eq(self, other) || self == other
+    }
 }
 
 /// An input of one step: a stride per loop, valid for every index of the
@@ -828,7 +838,9 @@ impl<const L: usize> LoopSpace<L> {
 pub struct Strided<'a, T, const L: usize> {
     pub(crate) ptr: *const T,
     pub(crate) strides: [isize; L],
-    pub(crate) sizes: [usize; L],
+    /// The loop space the strides were checked against; kernels read the
+    /// sizes from here rather than from a copy.
+    pub(crate) space: &'a LoopSpace<L>,
     life: PhantomData<&'a T>,
 }
 
@@ -837,11 +849,19 @@ pub struct Strided<'a, T, const L: usize> {
 pub struct StridedMut<'a, T, const L: usize> {
     pub(crate) ptr: *mut T,
     pub(crate) strides: [isize; L],
-    pub(crate) sizes: [usize; L],
+    /// As for [`Strided`].
+    pub(crate) space: &'a LoopSpace<L>,
     /// Whether the output has an axis on each loop (its stride may still be
     /// zero, for an axis of length 0 or 1).
     pub(crate) indexed: [bool; L],
     pub(crate) life: PhantomData<&'a mut T>,
+}
+
+impl<'a, T, const L: usize> StridedMut<'a, T, L> {
+    /// The loop sizes the output was checked against.
+    pub(crate) fn sizes(&self) -> &'a [usize; L] {
+        &self.space.sizes
+    }
 }
 
 /// A zero-filled owned array of fixed rank `R` (0 to 6): results and intermediates.
