@@ -1,6 +1,7 @@
-//! The `threading` feature: large GEMM steps (matrixmultiply's threads) and
-//! large loop nests (rayon over the outermost output loop) on every core.
-//! Target: at least 1.6x faster on 2 cores than without the feature.
+//! The `threading` feature: large GEMM steps (matrixmultiply's threads),
+//! large loop nests (rayon over the outermost output loop) and large fused
+//! passes (rayon over blocks of rows) on every core. Target: at least 1.6x
+//! faster on 2 cores than without the feature.
 //!
 //! The feature is chosen at compile time, so compare two runs:
 //!
@@ -11,9 +12,11 @@
 //!
 //! The second run reports each benchmark's change against the first.
 
+mod common;
+
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use lazy_einsum::einsum;
-use ndarray::{Array, Array2, Dimension};
+use ndarray::{Array, Array1, Array2, Dimension};
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -57,6 +60,26 @@ fn threading(c: &mut Criterion) {
     let y = filled(ndarray::Ix2(n, n), 6).mapv(|v| v as f64);
     group.bench_with_input(BenchmarkId::new("loops_f64", n), &n, |bch, _| {
         bch.iter(|| -> Array2<f64> { einsum!("ijk,ik->ij", black_box(&x), black_box(&y)) })
+    });
+
+    // The seed problem at n = q = 2000: two fused passes (over `z2` and over
+    // `a`, the latter a symmetric sweep with two companions), 64 MB read.
+    let n = 2000;
+    let (b, a, y2, z2) = (
+        common::filled(ndarray::Ix1(n), 1),
+        common::filled(ndarray::Ix2(n, n), 2),
+        common::filled(ndarray::Ix1(n), 3),
+        common::filled(ndarray::Ix2(n, n), 4),
+    );
+    group.bench_with_input(BenchmarkId::new("seed_e_f64", n), &n, |bch, _| {
+        bch.iter(|| -> Array1<f64> {
+            let (b, a, y2, z2) = (black_box(&b), black_box(&a), black_box(&y2), black_box(&z2));
+            einsum! {
+                let c = "i,jk->ijk"(b, a);
+                let c2 = "j,ik->ijk"(y2, z2);
+                "ijk,ikj->k"(c + c2, c + c2)
+            }
+        })
     });
     group.finish();
 }

@@ -60,7 +60,7 @@ pub struct FusedStep<'a, T, const L: usize> {
 ///
 /// # Panics
 /// If the steps were checked against different loop spaces.
-pub fn contract_fused<T: LinalgScalar, const L: usize, const P: usize>(
+pub fn contract_fused<T: LinalgScalar + Send + Sync, const L: usize, const P: usize>(
     steps: [FusedStep<'_, T, L>; P],
 ) {
     let Some(first) = steps.first() else { return };
@@ -100,11 +100,37 @@ pub fn contract_fused<T: LinalgScalar, const L: usize, const P: usize>(
     }
     let pointers: [Pointers<T>; P] =
         std::array::from_fn(|p| (steps[p].out.ptr, steps[p].inputs.each_ref().map(|i| i.ptr)));
+    #[cfg(feature = "threading")]
+    if parallel::run(&nests, pointers, steps.each_ref().map(|s| s.out.indexed)) {
+        return;
+    }
     // SAFETY: every output and input was checked against `sizes` by
     // `in_loops`, and the pass visits each index of the loop space once per
     // step. The outputs' `&mut` borrows guarantee that no output aliases
     // another step's output or any input.
-    unsafe { run(&nests, pointers) };
+    unsafe { run(&nests, pointers, Part::WHOLE) };
+}
+
+/// The rows of a pass one run covers: the second-innermost loop is cut into
+/// blocks of [`BLOCK`] indices, and a run takes every `count`-th block from
+/// block `index` on (with threads, each thread one part).
+#[derive(Debug, Clone, Copy)]
+struct Part {
+    index: usize,
+    count: usize,
+}
+
+impl Part {
+    const WHOLE: Part = Part { index: 0, count: 1 };
+
+    /// The part's blocks of `0..rows`.
+    fn blocks(self, rows: usize) -> impl Iterator<Item = Range<usize>> {
+        (0..rows)
+            .step_by(BLOCK)
+            .skip(self.index)
+            .step_by(self.count)
+            .map(move |start| start..(start + BLOCK).min(rows))
+    }
 }
 
 /// A step's output and input pointers.
@@ -118,40 +144,55 @@ fn anchor_order<const L: usize>(sizes: &[usize; L], strides: &[isize; L]) -> [us
     order
 }
 
+/// Runs the pass over the rows of `part` (every row for [`Part::WHOLE`]).
+///
 /// # Safety
 /// As for [`Nest::run`], for every nest with its pointers; the nests share
-/// their order and sizes.
+/// their order and sizes. With fewer than two loops `part` must be whole.
 unsafe fn run<T: LinalgScalar, const L: usize, const P: usize>(
     nests: &[Nest<T, L, 2>; P],
     mut pointers: [Pointers<T>; P],
+    part: Part,
 ) {
     let Some(first) = nests.first() else { return };
     let (order, sizes) = (first.order, first.sizes);
-    if L == 0 {
+    if L < 2 {
+        let (inner, len) = if L == 0 {
+            (0, 1)
+        } else {
+            (order[0], sizes[order[0]])
+        };
         for (nest, &(out, inputs)) in nests.iter().zip(&pointers) {
-            // SAFETY: the single index of an empty loop space is valid.
-            unsafe { nest.innermost_of(0, out, inputs, 0, 1) };
+            // SAFETY: the loop, if any, covers exactly its own range.
+            unsafe { nest.innermost_of(inner, out, inputs, 0, len) };
         }
         return;
     }
-    let inner = order[L - 1];
-    let tiled = L >= 2 && sizes[inner] > BLOCK && sizes[order[L - 2]] > 1 && {
+    let (second, inner) = (order[L - 2], order[L - 1]);
+    let tiled = sizes[inner] > BLOCK && sizes[second] > 1 && {
         let long = |s: isize| s.unsigned_abs() >= LONG_STRIDE;
         nests
             .iter()
             .any(|n| long(n.out_strides[inner]) || n.in_strides.iter().any(|s| long(s[inner])))
     };
-    let outer = &order[..L - if tiled { 2 } else { 1 }];
+    let outer = &order[..L - 2];
     let mut index = [0usize; L];
     loop {
-        // SAFETY: the outer loops are at in-range indices; the inner ones
-        // cover exactly their own ranges.
+        // SAFETY: the outer loops are at in-range indices; the rows of the
+        // part and the innermost loop cover parts of their own ranges.
         unsafe {
             if tiled {
-                two_innermost_in_blocks(nests, &pointers);
+                two_innermost_in_blocks(nests, &pointers, part);
             } else {
-                for (nest, &(out, inputs)) in nests.iter().zip(&pointers) {
-                    nest.innermost_of(inner, out, inputs, 0, sizes[inner]);
+                for row in part.blocks(sizes[second]).flatten() {
+                    let at = row as isize;
+                    for (nest, &(out, inputs)) in nests.iter().zip(&pointers) {
+                        let out = out.wrapping_offset(at * nest.out_strides[second]);
+                        let inputs: [*const T; 2] = std::array::from_fn(|k| {
+                            inputs[k].wrapping_offset(at * nest.in_strides[k][second])
+                        });
+                        nest.innermost_of(inner, out, inputs, 0, sizes[inner]);
+                    }
                 }
             }
         }
@@ -177,11 +218,16 @@ unsafe fn run<T: LinalgScalar, const L: usize, const P: usize>(
 /// [`companion_of`]) ride along, so each element is loaded once for all of
 /// them.
 ///
+/// Only the blocks of `part` are visited; a sweep from a block covers every
+/// pair with a row in it, so the parts of a pass together cover each pair
+/// once.
+///
 /// # Safety
 /// As for [`run`], with the outer loops at in-range indices.
 unsafe fn two_innermost_in_blocks<T: LinalgScalar, const L: usize, const P: usize>(
     nests: &[Nest<T, L, 2>; P],
     pointers: &[Pointers<T>; P],
+    part: Part,
 ) {
     let first = &nests[0];
     let (second, inner) = (first.order[L - 2], first.order[L - 1]);
@@ -217,8 +263,7 @@ unsafe fn two_innermost_in_blocks<T: LinalgScalar, const L: usize, const P: usiz
             None => None,
         }
     });
-    for start in (0..rows).step_by(BLOCK) {
-        let block = start..(start + BLOCK).min(rows);
+    for block in part.blocks(rows) {
         for ((nest, &(out, inputs)), sweep) in nests.iter().zip(pointers).zip(&sweeps) {
             // A step in a sweep covers the columns before the block in
             // earlier sweeps (as transposes) and those past it in this one.
@@ -284,6 +329,129 @@ unsafe fn two_innermost_in_blocks<T: LinalgScalar, const L: usize, const P: usiz
 
 /// Rows per block in [`two_innermost_in_blocks`]: a cache line of `f64`.
 const BLOCK: usize = 8;
+
+/// With the `threading` feature, a large pass whose steps all accumulate
+/// into small outputs runs on several threads: each takes every other block
+/// of rows (a sweep's work shrinks along the rows, so interleaved blocks
+/// balance it) and accumulates into outputs of its own, which are added
+/// into the steps' outputs once every thread is done.
+#[cfg(feature = "threading")]
+mod parallel {
+    use super::{Nest, Part, Pointers, BLOCK};
+    use crate::gemm::LoopList;
+    use crate::kernels::{advance, Write, MIN_PARALLEL_WORK};
+    use crate::scalar::add;
+    use ndarray::LinalgScalar;
+
+    /// The private outputs may hold at most this fraction of the pass's work,
+    /// so that zeroing and adding them up stays a small part of it.
+    const WORK_PER_OUTPUT_ELEMENT: usize = 16;
+
+    /// Pointers moved into the worker threads.
+    struct Shared<T, const P: usize>([Pointers<T>; P]);
+    // SAFETY: the workers only read through the input pointers (the outputs
+    // are replaced by each thread's own), and the caller's borrows outlive
+    // the scope that joins them.
+    unsafe impl<T: Send + Sync, const P: usize> Send for Shared<T, P> {}
+    unsafe impl<T: Send + Sync, const P: usize> Sync for Shared<T, P> {}
+
+    /// Runs the pass on several threads when it pays; returns whether it did.
+    /// `indexed[p][l]`: whether step `p`'s output has an axis on loop `l`.
+    pub(super) fn run<T: LinalgScalar + Send + Sync, const L: usize, const P: usize>(
+        nests: &[Nest<T, L, 2>; P],
+        pointers: [Pointers<T>; P],
+        indexed: [[bool; L]; P],
+    ) -> bool {
+        let Some(first) = nests.first() else {
+            return false;
+        };
+        let sizes = first.sizes;
+        let work = sizes.iter().try_fold(1usize, |w, &n| w.checked_mul(n));
+        let threads = rayon::current_num_threads();
+        if L < 2 || threads < 2 || work.is_none_or(|w| w < MIN_PARALLEL_WORK) {
+            return false;
+        }
+        let blocks = sizes[first.order[L - 2]].div_ceil(BLOCK);
+        let loops: [LoopList<L>; P] = std::array::from_fn(|p| {
+            let mut loops = LoopList::default();
+            (0..L)
+                .filter(|&l| indexed[p][l])
+                .for_each(|l| loops.push(l));
+            loops
+        });
+        let lens: [usize; P] =
+            std::array::from_fn(|p| loops[p].as_slice().iter().map(|&l| sizes[l]).product());
+        let private_work = lens.iter().sum::<usize>() * threads;
+        if blocks < 2
+            || nests.iter().any(|n| n.write != Write::Accumulate)
+            || private_work.saturating_mul(WORK_PER_OUTPUT_ELEMENT) > work.unwrap_or(0)
+        {
+            return false;
+        }
+        // Each step's private output is C-order over the loops it has axes on.
+        let private_strides: [[isize; L]; P] = std::array::from_fn(|p| {
+            let (mut strides, mut stride) = ([0isize; L], 1isize);
+            for &l in loops[p].as_slice().iter().rev() {
+                strides[l] = stride;
+                stride *= sizes[l] as isize;
+            }
+            strides
+        });
+        let count = threads.min(blocks);
+        let mut outputs: Vec<[Vec<T>; P]> = (0..count)
+            .map(|_| std::array::from_fn(|p| vec![T::zero(); lens[p]]))
+            .collect();
+        let shared = Shared(pointers);
+        let shared = &shared;
+        rayon::scope(|scope| {
+            for (index, own) in outputs.iter_mut().enumerate() {
+                scope.spawn(move |_| {
+                    let nests: [Nest<T, L, 2>; P] = std::array::from_fn(|p| Nest {
+                        out_strides: private_strides[p],
+                        ..nests[p]
+                    });
+                    let pointers: [Pointers<T>; P] =
+                        std::array::from_fn(|p| (own[p].as_mut_ptr(), shared.0[p].1));
+                    // SAFETY: the inputs are the checked ones; each private
+                    // output has an element for every index of the loops its
+                    // step's output has axes on (C-order strides over exactly
+                    // those loops, zero on the others), and belongs to this
+                    // thread alone.
+                    unsafe { super::run(&nests, pointers, Part { index, count }) };
+                });
+            }
+        });
+        for (p, nest) in nests.iter().enumerate() {
+            for own in &outputs {
+                // SAFETY: the output was checked against the loop space, and
+                // its private copies have the same loops in C order.
+                unsafe { add_into(pointers[p].0, &nest.out_strides, &own[p], &loops[p], &sizes) };
+            }
+        }
+        true
+    }
+
+    /// `out += private`, `private` in C order over `loops`.
+    ///
+    /// # Safety
+    /// `out` with `strides` must address an element at every index of `loops`.
+    unsafe fn add_into<T: LinalgScalar, const L: usize>(
+        mut out: *mut T,
+        strides: &[isize; L],
+        private: &[T],
+        loops: &LoopList<L>,
+        sizes: &[usize; L],
+    ) {
+        let mut index = [0usize; L];
+        for &value in private {
+            // SAFETY: `index` is in range for `loops`.
+            unsafe { *out = add(*out, value) };
+            advance(loops.as_slice(), sizes, &mut index, |l, by| {
+                out = out.wrapping_offset(strides[l] * by);
+            });
+        }
+    }
+}
 
 /// Whether a step is `out[x] += alpha * sum_y a[x,y] a[y,x]` over the two
 /// innermost loops (`ij,ji->i`): both inputs are the same array, one
@@ -665,6 +833,61 @@ mod tests {
         );
         let total: f64 = reference(1, n, n, |_, _| 0, |p, q| a[[p, q]] * v[q])[0];
         assert_eq!(o8[()], 4.0 + total, "{name}, n = {n}: step 8");
+    }
+
+    /// A pass large enough for the `threading` feature to split between
+    /// threads (run `cargo test -p einsum-runtime --features threading`
+    /// too): the symmetric steps and their companions, rows and columns of a
+    /// non-square tail, a scalar output; in every layout.
+    #[test]
+    fn large_pass_matches_plain_loops() {
+        // (Smaller under Miri, which runs a thousand times slower.)
+        let n = if cfg!(miri) { 20 } else { 523 };
+        let matrix = Matrix::new(n, n);
+        for layout in LAYOUTS {
+            let a = matrix.view(layout);
+            let v = Array1::from_shape_fn(n, |j| value(3 * j + 1));
+            let space = LoopSpace::new([n, n]);
+            let va = View::<f64, 2>::new(&a, &SITE, 0).unwrap();
+            let vv = View::<f64, 1>::new(&v, &SITE, 1).unwrap();
+            let start = |k: usize| Array1::from_shape_fn(n, |j| value(j + k));
+            let (mut o1, mut o2, mut o3) = (start(1), Array1::from_elem(n, f64::NAN), start(3));
+            let (mut o4, mut o5) = (Array1::from_elem(n, f64::NAN), ndarray::arr0(4.0));
+            {
+                let mut m1 = ViewMut::new(&mut o1, [n], &SITE, "o").unwrap();
+                let mut m2 = ViewMut::new(&mut o2, [n], &SITE, "o").unwrap();
+                let mut m3 = ViewMut::new(&mut o3, [n], &SITE, "o").unwrap();
+                let mut m4 = ViewMut::new(&mut o4, [n], &SITE, "o").unwrap();
+                let mut m5 = ViewMut::new(&mut o5, [], &SITE, "o").unwrap();
+                let (x, xt) = (va.in_loops(&space, [0, 1]), va.in_loops(&space, [1, 0]));
+                let (vp, vq) = (vv.in_loops(&space, [0]), vv.in_loops(&space, [1]));
+                let step = |out, other, alpha, write| FusedStep {
+                    out,
+                    inputs: [x, other],
+                    alpha,
+                    write,
+                };
+                contract_fused([
+                    step(m1.in_loops(&space, [1]), xt, 2.0, Write::Accumulate),
+                    step(m2.in_loops(&space, [0]), vq, -1.0, Write::Overwrite),
+                    step(m3.in_loops(&space, [1]), vp, 3.0, Write::Accumulate),
+                    step(m4.in_loops(&space, [0]), xt, 0.5, Write::Overwrite),
+                    step(m5.in_loops(&space, []), vq, 1.0, Write::Accumulate),
+                ]);
+            }
+            let name = format!("{layout:?}, n = {n}");
+            let sym = |p: usize, q: usize| a[[p, q]] * a[[q, p]];
+            let (by_p, by_q) = (|p: usize, _: usize| p, |_: usize, q: usize| q);
+            let want = &start(1) + &(reference(n, n, n, by_q, sym) * 2.0);
+            assert_eq!(o1, want, "{name}: step 1");
+            let want = reference(n, n, n, by_p, |p, q| a[[p, q]] * v[q]) * -1.0;
+            assert_eq!(o2, want, "{name}: step 2");
+            let want = &start(3) + &(reference(n, n, n, by_q, |p, q| a[[p, q]] * v[p]) * 3.0);
+            assert_eq!(o3, want, "{name}: step 3");
+            assert_eq!(o4, reference(n, n, n, by_p, sym) * 0.5, "{name}: step 4");
+            let total = reference(1, n, n, |_, _| 0, |p, q| a[[p, q]] * v[q])[0];
+            assert_eq!(o5[()], 4.0 + total, "{name}: step 5");
+        }
     }
 
     /// Without a square pair of loops nothing is symmetric; rectangular

@@ -32,6 +32,18 @@ pub struct Roles {
     pub k: usize,
 }
 
+impl Roles {
+    /// The m, n and k loops (the batch loops are `0..batch`).
+    fn loops(self) -> [std::ops::Range<usize>; 3] {
+        let (m, n, k) = (
+            self.batch,
+            self.batch + self.m,
+            self.batch + self.m + self.n,
+        );
+        [m..n, n..k, k..k + self.k]
+    }
+}
+
 /// `out (=|+=) alpha * a * b`, batched over the batch loops.
 ///
 /// ```
@@ -74,8 +86,7 @@ pub fn gemm<T: LinalgScalar + Send + Sync, const L: usize>(
         "einsum: step operands checked against different loop spaces"
     );
     let sizes = out.sizes();
-    let (m_loops, n_loops, k_loops) =
-        (batch..batch + m, batch + m..batch + m + n, batch + m + n..L);
+    let [m_loops, n_loops, k_loops] = roles.loops();
     let independent = |strides: &[isize; L], loops: std::ops::Range<usize>| {
         loops.into_iter().all(|l| strides[l] == 0)
     };
@@ -108,8 +119,7 @@ unsafe fn gemm_large<T: LinalgScalar + Send + Sync, const L: usize>(
 ) {
     let Roles { batch, m, n, .. } = roles;
     let sizes = *out.sizes();
-    let (m_loops, n_loops, k_loops) =
-        (batch..batch + m, batch + m..batch + m + n, batch + m + n..L);
+    let [m_loops, n_loops, k_loops] = roles.loops();
     let mut batch_loops = LoopList::<L>::default();
     (0..batch).for_each(|l| batch_loops.push(l));
     let gm = fuse(
@@ -239,7 +249,7 @@ fn fuse<const L: usize>(
 
 /// At most `L` loop indices, without a heap allocation per step.
 #[derive(Debug, Clone, Copy)]
-struct LoopList<const L: usize> {
+pub(crate) struct LoopList<const L: usize> {
     ids: [usize; L],
     len: usize,
 }
@@ -255,12 +265,12 @@ impl<const L: usize> Default for LoopList<L> {
 
 impl<const L: usize> LoopList<L> {
     /// Appends a loop; a step has `L` loops, each listed at most once.
-    fn push(&mut self, l: usize) {
+    pub(crate) fn push(&mut self, l: usize) {
         self.ids[self.len] = l;
         self.len += 1;
     }
 
-    fn as_slice(&self) -> &[usize] {
+    pub(crate) fn as_slice(&self) -> &[usize] {
         &self.ids[..self.len]
     }
 

@@ -291,15 +291,18 @@ pub(crate) fn offset_inputs<T, const L: usize, const K: usize>(
     }
 }
 
+/// Below this many innermost iterations a nest or a fused pass stays on
+/// one thread (`threading` feature). Under Miri it is small enough for the
+/// unit tests to take the threaded paths.
+#[cfg(feature = "threading")]
+pub(crate) const MIN_PARALLEL_WORK: usize = if cfg!(miri) { 1 << 8 } else { 1 << 18 };
+
 /// With the `threading` feature, large loop nests split their outermost
 /// output loop between rayon's threads.
 #[cfg(feature = "threading")]
 mod parallel {
-    use super::Nest;
+    use super::{Nest, MIN_PARALLEL_WORK};
     use ndarray::LinalgScalar;
-
-    /// Below this many innermost iterations a nest stays on one thread.
-    const MIN_PARALLEL_WORK: usize = 1 << 18;
 
     /// Pointers moved into the worker threads.
     struct Shared<T, const K: usize>(*mut T, [*const T; K]);
