@@ -10,6 +10,7 @@ use crate::kernels::{contract, Write};
 use crate::operand::{LoopSpace, Strided, StridedMut};
 use ndarray::{Array, Dim, Dimension, LinalgScalar};
 use std::marker::PhantomData;
+use std::mem::MaybeUninit;
 
 /// `contract` (see [`crate::kernels::contract`]) into a new array of shape
 /// `shape`, whose axis `d` is loop `axis_loops[d]` of `space`.
@@ -29,6 +30,7 @@ use std::marker::PhantomData;
 /// # Panics
 /// As `contract`, and if an axis does not have its loop's size or two axes
 /// share a loop.
+#[inline(always)]
 pub fn contract_new<T, const R: usize, const L: usize, const K: usize>(
     shape: [usize; R],
     axis_loops: [usize; R],
@@ -41,9 +43,10 @@ where
     T: LinalgScalar + Send + Sync,
     Dim<[usize; R]>: Dimension,
 {
-    fill_new(shape, axis_loops, space, |out| {
-        contract(n_free, out, inputs, alpha, Write::Overwrite)
-    })
+    let mut fresh = Fresh::new(shape, axis_loops, space);
+    contract(n_free, fresh.output(), inputs, alpha, Write::Overwrite);
+    // SAFETY: an overwriting `contract` wrote every element (see `Fresh`).
+    unsafe { fresh.assume_written() }
 }
 
 /// `gemm` (see [`crate::gemm::gemm`]) into a new array, as [`contract_new`].
@@ -65,6 +68,7 @@ where
 ///
 /// # Panics
 /// As `gemm`, and as [`contract_new`].
+#[inline(always)]
 pub fn gemm_new<T, const R: usize, const L: usize>(
     shape: [usize; R],
     axis_loops: [usize; R],
@@ -78,61 +82,88 @@ where
     T: LinalgScalar + Send + Sync,
     Dim<[usize; R]>: Dimension,
 {
-    fill_new(shape, axis_loops, space, |out| {
-        gemm(roles, out, a, b, alpha, Write::Overwrite)
-    })
+    let mut fresh = Fresh::new(shape, axis_loops, space);
+    gemm(roles, fresh.output(), a, b, alpha, Write::Overwrite);
+    // SAFETY: an overwriting `gemm` wrote every element (see `Fresh`).
+    unsafe { fresh.assume_written() }
 }
 
-/// Allocates a C-order array without initializing it and lets `overwrite`
-/// write all of it through the step output it is given.
+/// A new C-order array, not yet initialized, that one step is about to
+/// overwrite through [`Fresh::output`].
 ///
-/// `overwrite` runs `contract` or `gemm` with [`Write::Overwrite`]: both
-/// write every element of an output whose axes are loops of the step (every
-/// index of the loop space is visited; with summed loops the output is first
-/// zeroed) and read an element only after writing it.
-#[inline]
-fn fill_new<T, const R: usize, const L: usize>(
-    shape: [usize; R],
+/// `contract` and `gemm` with [`Write::Overwrite`] write every element of an
+/// output whose axes are distinct loops of their own sizes (every index of
+/// the loop space is visited; with summed loops the output is first zeroed)
+/// and read an element only after writing it. The functions above are
+/// inlined into the macro's code with the kernels' checks and plain loops,
+/// which is why this is a value rather than a function taking the step as a
+/// closure: closures that large were left out of line.
+struct Fresh<'s, T, const R: usize, const L: usize> {
+    array: Array<MaybeUninit<T>, Dim<[usize; R]>>,
     axis_loops: [usize; R],
-    space: &LoopSpace<L>,
-    overwrite: impl FnOnce(StridedMut<'_, T, L>),
-) -> Array<T, Dim<[usize; R]>>
+    space: &'s LoopSpace<L>,
+}
+
+impl<'s, T: LinalgScalar, const R: usize, const L: usize> Fresh<'s, T, R, L>
 where
-    T: LinalgScalar,
     Dim<[usize; R]>: Dimension,
 {
-    for (d, (&len, &lp)) in shape.iter().zip(&axis_loops).enumerate() {
-        assert_eq!(
-            len, space.sizes[lp],
-            "einsum: output axis {d} does not have the size of loop {lp}"
-        );
-        assert!(
-            !axis_loops[..d].contains(&lp),
-            "einsum: two output axes on loop {lp}"
-        );
+    /// Allocates an array of `shape`, whose axis `d` is loop
+    /// `axis_loops[d]` of `space`.
+    ///
+    /// # Panics
+    /// If an axis does not have its loop's size or two axes share a loop.
+    #[inline(always)]
+    fn new(shape: [usize; R], axis_loops: [usize; R], space: &'s LoopSpace<L>) -> Self {
+        for (d, (&len, &lp)) in shape.iter().zip(&axis_loops).enumerate() {
+            assert_eq!(
+                len, space.sizes[lp],
+                "einsum: output axis {d} does not have the size of loop {lp}"
+            );
+            assert!(
+                !axis_loops[..d].contains(&lp),
+                "einsum: two output axes on loop {lp}"
+            );
+        }
+        let mut dim = Dim::<[usize; R]>::default();
+        dim.slice_mut().copy_from_slice(&shape);
+        Fresh {
+            array: Array::uninit(dim),
+            axis_loops,
+            space,
+        }
     }
-    let mut dim = Dim::<[usize; R]>::default();
-    dim.slice_mut().copy_from_slice(&shape);
-    let mut array = Array::<T, _>::uninit(dim);
-    let (mut strides, mut indexed) = ([0isize; L], [false; L]);
-    for (&stride, &lp) in array.strides().iter().zip(&axis_loops) {
-        strides[lp] = stride;
-        indexed[lp] = true;
+
+    /// The array as the output of a step over the space.
+    #[inline(always)]
+    fn output(&mut self) -> StridedMut<'_, T, L> {
+        let (mut strides, mut indexed) = ([0isize; L], [false; L]);
+        for (&stride, &lp) in self.array.strides().iter().zip(&self.axis_loops) {
+            strides[lp] = stride;
+            indexed[lp] = true;
+        }
+        StridedMut {
+            // `MaybeUninit<T>` has the layout of `T`.
+            ptr: self.array.as_mut_ptr().cast::<T>(),
+            strides,
+            space: self.space,
+            indexed,
+            life: PhantomData,
+        }
     }
-    let out = StridedMut {
-        // `MaybeUninit<T>` has the layout of `T`.
-        ptr: array.as_mut_ptr().cast::<T>(),
-        strides,
-        space,
-        indexed,
-        life: PhantomData,
-    };
-    overwrite(out);
-    // SAFETY: `overwrite` wrote every element (see above): each axis is a
-    // distinct loop of its own size, so the step's loop space covers every
-    // index of the array. If it panicked, the uninitialized array is simply
-    // dropped.
-    unsafe { array.assume_init() }
+
+    /// The array, once written.
+    ///
+    /// # Safety
+    /// An overwriting `contract` or `gemm` must have run on [`Fresh::output`]
+    /// (and returned): each axis is a distinct loop of its own size, so the
+    /// step's loop space covered every index of the array. (If the step
+    /// panicked, the uninitialized array is simply dropped.)
+    #[inline(always)]
+    unsafe fn assume_written(self) -> Array<T, Dim<[usize; R]>> {
+        // SAFETY: every element was written (see above).
+        unsafe { self.array.assume_init() }
+    }
 }
 
 #[cfg(test)]
@@ -156,7 +187,8 @@ mod tests {
     /// Under Miri a read of an unwritten element is an error.
     #[test]
     fn loop_steps_write_every_element() {
-        for (n, m) in [(0, 3), (3, 0), (1, 1), (5, 7), (17, 2)] {
+        // Up to 512 iterations plain loops, beyond a loop nest (40 x 30).
+        for (n, m) in [(0, 3), (3, 0), (1, 1), (5, 7), (17, 2), (40, 30)] {
             let x = Array1::from_shape_fn(n, value);
             let y = Array1::from_shape_fn(m, |j| value(j + 3));
             let space = LoopSpace::new([n, m]);

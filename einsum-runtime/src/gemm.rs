@@ -66,7 +66,7 @@ impl Roles {
 /// # Panics
 /// If the roles do not cover the loops, or the operands were checked against
 /// different loop spaces.
-#[inline]
+#[inline(always)]
 pub fn gemm<T: LinalgScalar + Send + Sync, const L: usize>(
     roles: Roles,
     out: StridedMut<'_, T, L>,
