@@ -356,7 +356,11 @@ mod parallel {
 /// some operand (or the output) is contiguous, so that at least one array is
 /// streamed (the tiling in [`Nest`] then keeps the others in cache); among
 /// those, the smallest total stride goes inside. On a tie a summed loop goes
-/// inside, for a dot product in registers; loops of length 1 go outermost.
+/// inside, for a dot product in registers, else a loop along which the output
+/// is contiguous: in a transpose the tiles then write whole output lines while
+/// the second loop reads input rows in order (`ijk->kji` at n = 120: 1.4x
+/// faster than reading a line per step and writing rows); loops of length 1
+/// go outermost.
 fn loop_order<const L: usize, const K: usize>(
     sizes: &[usize; L],
     out_strides: &[isize; L],
@@ -377,6 +381,7 @@ fn loop_order<const L: usize, const K: usize>(
             std::cmp::Reverse(smallest),
             std::cmp::Reverse(total),
             out_strides[l] == 0,
+            out_strides[l].unsigned_abs() == smallest,
         )
     };
     let mut order: [usize; L] = std::array::from_fn(|l| l);
