@@ -458,36 +458,99 @@ impl<T: LinalgScalar, const L: usize, const K: usize> Nest<T, L, K> {
     /// # Safety
     /// As for [`Nest::run`], with the outer loops at in-range indices.
     unsafe fn two_innermost_tiled(&self, out: *mut T, inputs: [*const T; K]) {
+        let inner = self.order[L - 1];
+        let out_step = self.out_strides[inner];
+        let elementwise = out_step != 0 && self.in_strides.iter().all(|s| s[inner] != 0);
+        // SAFETY (whole body): as for this function; each call below walks
+        // the two innermost loops over their whole ranges.
+        unsafe {
+            if !elementwise {
+                self.tiles(out, inputs, |o, ins, start, len| {
+                    self.innermost_of(inner, o, ins, start, len)
+                });
+                return;
+            }
+            // Transposes and elementwise products (every operand moves along
+            // the tile): one plain loop per tile row, specialized for the
+            // write mode and a unit coefficient and unrolled for whole tiles;
+            // the general `innermost_of` set-up (hoisting operands that stay
+            // put) cost a third of `ijk->kji`'s time for rows of eight.
+            let in_steps: [isize; K] = std::array::from_fn(|k| self.in_strides[k][inner]);
+            let alpha = self.alpha;
+            match (self.write, is_one(alpha)) {
+                (Write::Overwrite, true) => {
+                    self.elementwise_tiles(out, inputs, in_steps, |o, v| o.write(v))
+                }
+                (Write::Overwrite, false) => {
+                    self.elementwise_tiles(out, inputs, in_steps, |o, v| o.write(mul(alpha, v)))
+                }
+                (Write::Accumulate, _) => self
+                    .elementwise_tiles(out, inputs, in_steps, |o, v| *o = add(*o, mul(alpha, v))),
+            }
+        }
+    }
+
+    /// The tiles of [`Nest::two_innermost_tiled`]: for each tile of the
+    /// innermost loop, `row(out, inputs, start, len)` once per index of the
+    /// second loop, with the pointers at that index.
+    ///
+    /// # Safety
+    /// As for [`Nest::run`], with the outer loops at in-range indices;
+    /// `row` may dereference positions `start..start + len` of the innermost loop.
+    #[inline(always)]
+    unsafe fn tiles(
+        &self,
+        out: *mut T,
+        inputs: [*const T; K],
+        mut row: impl FnMut(*mut T, [*const T; K], usize, usize),
+    ) {
         let (inner, second) = (self.order[L - 1], self.order[L - 2]);
         let n = self.sizes[inner];
-        // Transposes and elementwise products (every operand moves along the
-        // tile): one plain loop per tile row, without the set-up
-        // `innermost_of` does to hoist operands that stay put, which for
-        // rows of eight cost a third of `ijk->kji`'s time.
-        let out_step = self.out_strides[inner];
-        let in_steps: [isize; K] = std::array::from_fn(|k| self.in_strides[k][inner]);
-        let elementwise = out_step != 0 && in_steps.iter().all(|&s| s != 0);
         for start in (0..n).step_by(TILE) {
             let len = TILE.min(n - start);
             let (mut o, mut ins) = (out, inputs);
             for _ in 0..self.sizes[second] {
-                // SAFETY: `second` is at an in-range index, and the tile covers
-                // positions start..start + len < n of the innermost loop.
-                unsafe {
-                    if elementwise {
-                        for t in start as isize..(start + len) as isize {
-                            let value = mul(self.alpha, product(ins, t, in_steps));
-                            store(o.wrapping_offset(t * out_step), self.write, value);
-                        }
-                    } else {
-                        self.innermost_of(inner, o, ins, start, len);
-                    }
-                }
+                row(o, ins, start, len);
                 o = o.wrapping_offset(self.out_strides[second]);
                 for (ptr, s) in ins.iter_mut().zip(&self.in_strides) {
                     *ptr = ptr.wrapping_offset(s[second]);
                 }
             }
+        }
+    }
+
+    /// Elementwise tile rows: `put(out + t, prod_k inputs[k] + t)` for each
+    /// position `t` of the tile.
+    ///
+    /// # Safety
+    /// As for [`Nest::tiles`]; `put` receives in-bounds output pointers.
+    #[inline(always)]
+    unsafe fn elementwise_tiles(
+        &self,
+        out: *mut T,
+        inputs: [*const T; K],
+        in_steps: [isize; K],
+        put: impl Fn(*mut T, T),
+    ) {
+        let out_step = self.out_strides[self.order[L - 1]];
+        // SAFETY: `tiles` hands out the positions start..start + len of the
+        // innermost loop, in range by its contract.
+        unsafe {
+            self.tiles(out, inputs, |o, ins, start, len| {
+                let at = start as isize;
+                let o = o.wrapping_offset(at * out_step);
+                let ins: [*const T; K] =
+                    std::array::from_fn(|k| ins[k].wrapping_offset(at * in_steps[k]));
+                if len == TILE {
+                    for t in 0..TILE as isize {
+                        put(o.wrapping_offset(t * out_step), product(ins, t, in_steps));
+                    }
+                } else {
+                    for t in 0..len as isize {
+                        put(o.wrapping_offset(t * out_step), product(ins, t, in_steps));
+                    }
+                }
+            });
         }
     }
 
