@@ -1132,6 +1132,52 @@ mod tests {
     }
 
     #[test]
+    fn three_axis_transposes_in_tiles() {
+        // ijk->kji through the tiled elementwise rows: whole tiles and a
+        // partial one (19 = 2 x 8 + 3, 17 = 2 x 8 + 1), C order, Fortran
+        // order and reversed axes, the three write variants.
+        for (n0, n1, n2) in [(19, 3, 17), (17, 2, 19)] {
+            let data = Array::from_shape_fn((n0, n1, n2), |(i, j, k)| {
+                ((i * 13 + j * 7 + k * 5) % 29) as f64 - 14.0
+            });
+            let mut fortran = Array::zeros((n0, n1, n2).f());
+            fortran.assign(&data);
+            for a in [
+                data.view(),
+                fortran.view(),
+                data.slice(s![..;-1, .., ..;-1]),
+            ] {
+                let va = View::<f64, 3>::new(&a, &SITE, 0).unwrap();
+                // Loops k, j, i (the output's axes): out[k, j, i] = a[i, j, k].
+                let space = LoopSpace::new([n2, n1, n0]);
+                for (alpha, write) in [
+                    (1.0, Write::Overwrite),
+                    (2.0, Write::Overwrite),
+                    (2.0, Write::Accumulate),
+                ] {
+                    let base = if write == Write::Accumulate { 1.0 } else { 0.0 };
+                    let mut padded = Array::from_elem((n2 + 2, n1, n0), f64::NAN);
+                    let mut target = padded.slice_mut(s![1..n2 + 1, .., ..]);
+                    target.fill(1.0);
+                    let mut out = ViewMut::new(&mut target, [n2, n1, n0], &SITE, "out").unwrap();
+                    contract(
+                        3,
+                        out.in_loops(&space, [0, 1, 2]),
+                        [va.in_loops(&space, [2, 1, 0])],
+                        alpha,
+                        write,
+                    );
+                    let want =
+                        Array::from_shape_fn((n2, n1, n0), |(k, j, i)| base + alpha * a[[i, j, k]]);
+                    assert_eq!(target, want, "{n0} x {n1} x {n2} {alpha} {write:?}");
+                    let nan_count = padded.iter().filter(|x| x.is_nan()).count();
+                    assert_eq!(nan_count, 2 * n1 * n0);
+                }
+            }
+        }
+    }
+
+    #[test]
     fn integers_wrap() {
         let a = Array1::from_elem(3, 200u8);
         let space = LoopSpace::new([3]);
