@@ -5,7 +5,7 @@ Not part of CI. Run the Rust benchmarks first, then this script:
 
     cargo bench --bench kernels --bench chain --bench seed
     python3 -m venv /tmp/bench && /tmp/bench/bin/pip install numpy opt_einsum threadpoolctl
-    /tmp/bench/bin/python scripts/compare_numpy.py [--only SUBSTR] [--min-time 0.5]
+    /tmp/bench/bin/python scripts/compare_numpy.py [--only SUBSTR] [--min-time 0.5] [--paired]
 
 It times the same cases as benches/{kernels,chain,seed}.rs (same shapes;
 random data, since timings do not depend on the values) with numpy pinned
@@ -14,6 +14,12 @@ seed rows. It reads the criterion medians from
 `<target>/criterion/**/new/estimates.json` (`<target>` is $CARGO_TARGET_DIR
 or ./target next to this script's parent) and prints one markdown table to
 stdout. It writes no files.
+
+With --paired it runs each case's two criterion benchmarks (einsum! and its
+Rust baseline, `cargo bench --bench B -- REGEX`) just before timing numpy on
+that case, so both sides are measured seconds apart: on a shared machine
+whose memory bandwidth changes from one minute to the next, results of a
+benchmark run made minutes earlier can be off by 2x on memory-bound rows.
 
 The seed rows time E as the four hand-expanded einsums (numpy cannot
 materialize C + C2 at these sizes) with optimize='optimal', optimize=True
@@ -24,6 +30,8 @@ returns an owned array), and the note gives the time of the bare view.
 import argparse
 import json
 import os
+import re
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -139,6 +147,19 @@ def criterion_medians(root):
     return medians
 
 
+def bench_target(full_id):
+    """The `benches/*.rs` file whose criterion group `full_id` belongs to."""
+    group = full_id.split("/")[0]
+    return {"chain_ij_jk_k_i": "chain", "seed_E": "seed"}.get(group, "kernels")
+
+
+def run_criterion(repo, ids):
+    """Runs exactly the criterion benchmarks `ids` (one bench target) now."""
+    pattern = "^(" + "|".join(re.escape(i) for i in ids) + ")$"
+    cmd = ["cargo", "bench", "--bench", bench_target(ids[0]), "--", pattern]
+    subprocess.run(cmd, cwd=repo, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def fmt(seconds):
     if seconds is None:
         return "-"
@@ -158,9 +179,12 @@ def main():
     parser.add_argument("--only", default="", help="run only cases whose name contains this")
     parser.add_argument("--min-time", type=float, default=0.5, help="seconds per measurement")
     parser.add_argument("--criterion", type=Path, help="criterion output directory")
+    parser.add_argument("--paired", action="store_true",
+                        help="run each case's criterion benchmarks just before timing numpy on it")
     args = parser.parse_args()
 
-    target = Path(os.environ.get("CARGO_TARGET_DIR", Path(__file__).resolve().parent.parent / "target"))
+    repo = Path(__file__).resolve().parent.parent
+    target = Path(os.environ.get("CARGO_TARGET_DIR", repo / "target"))
     root = args.criterion or target / "criterion"
     medians = criterion_medians(root)
     if not medians:
@@ -169,7 +193,8 @@ def main():
     blas = [f"{d.get('internal_api')} {d.get('version')} ({d.get('architecture')})"
             for d in threadpool_info() if d.get("user_api") == "blas"]
     print(f"numpy {np.__version__}, opt_einsum {oe.__version__}, BLAS: {', '.join(blas) or 'none'}; "
-          f"medians; criterion results from {root}\n")
+          f"medians; criterion results from {root}"
+          f"{' (each case run just before its numpy timings)' if args.paired else ''}\n")
     header = ["case", "lazy-einsum", "Rust baseline", "numpy optimize=True", "opt_einsum",
               "numpy / lazy", "opt_einsum / lazy", "numpy 'optimal'", "numpy 2 thr", "opt_einsum 2 thr", "note"]
     print("| " + " | ".join(header) + " |")
@@ -179,6 +204,9 @@ def main():
     for name, (ours_id, base_id), exprs, big, note in cases(rng):
         if args.only not in name:
             continue
+        if args.paired:
+            run_criterion(repo, [ours_id, base_id])
+            medians = criterion_medians(root)
         seed = name.startswith("seed")
         view = note == "numpy: view"
         impls = implementations(exprs, seed, materialize=view)
