@@ -475,17 +475,15 @@ impl<T: LinalgScalar, const L: usize, const K: usize> Nest<T, L, K> {
             // write mode and a unit coefficient and unrolled for whole tiles;
             // the general `innermost_of` set-up (hoisting operands that stay
             // put) cost a third of `ijk->kji`'s time for rows of eight.
-            let in_steps: [isize; K] = std::array::from_fn(|k| self.in_strides[k][inner]);
             let alpha = self.alpha;
             match (self.write, is_one(alpha)) {
-                (Write::Overwrite, true) => {
-                    self.elementwise_tiles(out, inputs, in_steps, |o, v| o.write(v))
-                }
+                (Write::Overwrite, true) => self.elementwise_tiles(out, inputs, |o, v| o.write(v)),
                 (Write::Overwrite, false) => {
-                    self.elementwise_tiles(out, inputs, in_steps, |o, v| o.write(mul(alpha, v)))
+                    self.elementwise_tiles(out, inputs, |o, v| o.write(mul(alpha, v)))
                 }
-                (Write::Accumulate, _) => self
-                    .elementwise_tiles(out, inputs, in_steps, |o, v| *o = add(*o, mul(alpha, v))),
+                (Write::Accumulate, _) => {
+                    self.elementwise_tiles(out, inputs, |o, v| *o = add(*o, mul(alpha, v)))
+                }
             }
         }
     }
@@ -529,10 +527,11 @@ impl<T: LinalgScalar, const L: usize, const K: usize> Nest<T, L, K> {
         &self,
         out: *mut T,
         inputs: [*const T; K],
-        in_steps: [isize; K],
         put: impl Fn(*mut T, T),
     ) {
-        let out_step = self.out_strides[self.order[L - 1]];
+        let inner = self.order[L - 1];
+        let out_step = self.out_strides[inner];
+        let in_steps: [isize; K] = std::array::from_fn(|k| self.in_strides[k][inner]);
         // SAFETY: `tiles` hands out the positions start..start + len of the
         // innermost loop, in range by its contract.
         unsafe {
