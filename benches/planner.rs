@@ -12,17 +12,17 @@
 //! --measurement-time 3` for a shorter run).
 
 #[allow(dead_code)]
-#[path = "../einsum-macro/src/cost.rs"]
+#[path = "../einsum-macro/compiler/src/cost.rs"]
 mod cost;
 #[allow(dead_code)]
-#[path = "../einsum-macro/src/ir.rs"]
+#[path = "../einsum-macro/compiler/src/ir.rs"]
 mod ir;
 // Under `cargo clippy --all-targets` this target is checked with `cfg(test)`
 // but without the test harness: path.rs's test module is compiled with its
 // `#[test]` functions stripped, which leaves its imports unused.
 #[allow(dead_code)]
 #[cfg_attr(test, allow(unused_imports))]
-#[path = "../einsum-macro/src/path.rs"]
+#[path = "../einsum-macro/compiler/src/path.rs"]
 mod path;
 
 use cost::SizeModel;
