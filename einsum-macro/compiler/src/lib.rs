@@ -31,8 +31,6 @@ pub mod parse;
 pub mod path;
 #[doc(hidden)]
 pub mod plan;
-#[cfg(test)]
-mod robustness;
 #[doc(hidden)]
 pub mod subscripts;
 #[doc(hidden)]
