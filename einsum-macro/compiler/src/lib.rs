@@ -3,10 +3,13 @@
 //! crate for the user documentation.
 //!
 //! ```text
-//! tokens --parse--> MacroInput --validate--> Checked --distribute--> SumOfProducts
+//! tokens --parse--> MacroInput --validate--> Program + Syntax --distribute--> SumOfProducts
 //!        --plan--> Plan --fuse--> Plan --codegen--> Rust block calling ::lazy_einsum::__private
 //!                                      --describe--> plan text
 //! ```
+//!
+//! Only parsing, validation and code generation see syntax: the
+//! [`program::Program`] the middle stages work on is plain data.
 //!
 //! The stage modules are public so that tests and benchmarks can run one
 //! stage on plain data; they are internal, not a stable API.
@@ -32,6 +35,8 @@ pub mod path;
 #[doc(hidden)]
 pub mod plan;
 #[doc(hidden)]
+pub mod program;
+#[doc(hidden)]
 pub mod subscripts;
 #[doc(hidden)]
 pub mod validate;
@@ -56,16 +61,16 @@ pub fn expand(input: TokenStream, output: Output) -> TokenStream {
         Ok(input) => input,
         Err(error) => return compile_errors(&[error]),
     };
-    let checked = match validate::validate(input) {
+    let validate::Checked { program, syntax } = match validate::validate(input) {
         Ok(checked) => checked,
         Err(errors) => return compile_errors(&errors),
     };
-    let (sop, mut plan) = plan::plan_best(&checked, checked.target.as_ref().map(|t| t.kind));
+    let (sop, mut plan) = plan::plan_best(&program);
     fuse::fuse(&mut plan, &sop);
     match output {
-        Output::Code(on_error) => codegen::generate(&checked, &sop, &plan, on_error),
+        Output::Code(on_error) => codegen::generate(&program, &syntax, &sop, &plan, on_error),
         Output::Description => {
-            let text = describe::describe(&checked, &sop, &plan);
+            let text = describe::describe(&program, &sop, &plan);
             quote::quote!(#text)
         }
     }

@@ -14,10 +14,9 @@ use crate::cost::{flop_count, size_of, Monomial, Poly, SizeModel};
 use crate::distribute;
 use crate::ir::{Coefficient, Factor, Label, SumOfProducts, Term};
 use crate::options::{Options, SizeExpr};
-use crate::parse::TargetKind;
 use crate::path;
+use crate::program::{Program, TargetKind};
 use crate::subscripts::{ellipsis_slot, ELLIPSIS_SLOTS};
-use crate::validate::Checked;
 use std::collections::HashMap;
 
 /// Where a step reads an operand from.
@@ -185,19 +184,19 @@ impl Plan {
     }
 }
 
-/// Distributes `checked` and plans it, choosing for each sum argument of a
+/// Distributes `program` and plans it, choosing for each sum argument of a
 /// call whether to distribute it or to materialize it, whichever costs less
 /// with every intermediate under `max_intermediate` (when no choice fits, the
 /// one with the smallest largest intermediate). With more sum arguments than
 /// [`MAX_SUM_CHOICES`] all are distributed.
-pub fn plan_best(checked: &Checked, target: Option<TargetKind>) -> (SumOfProducts, Plan) {
-    let candidates = distribute::sum_arguments(checked);
+pub fn plan_best(program: &Program) -> (SumOfProducts, Plan) {
+    let candidates = distribute::sum_arguments(program);
     let choices = if candidates.len() <= MAX_SUM_CHOICES {
         1usize << candidates.len()
     } else {
         1
     };
-    let limit = checked
+    let limit = program
         .options
         .max_intermediate
         .map(|s| Poly::from(monomial(s)));
@@ -209,8 +208,8 @@ pub fn plan_best(checked: &Checked, target: Option<TargetKind>) -> (SumOfProduct
             .filter(|(k, _)| mask >> k & 1 == 1)
             .map(|(_, &place)| place)
             .collect();
-        let sop = distribute::distribute(checked, &materialize);
-        let plan = plan(&sop, &checked.options, target);
+        let sop = distribute::distribute(program, &materialize);
+        let plan = plan(&sop, &program.options, program.target);
         let (cost, peak) = (plan.cost(), plan.largest_intermediate());
         let fits = limit.as_ref().is_none_or(|l| peak <= *l);
         let better = match &best {
