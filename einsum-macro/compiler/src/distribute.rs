@@ -312,3 +312,174 @@ fn canonical_form(term: &Term, output: &[Label], identity: &[usize]) -> Vec<Cano
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{call, minus, names, plus, program, times, var, Expr};
+
+    /// A coefficient as `(count, value names)` monomials.
+    type Coefficients = Vec<(i64, Vec<String>)>;
+
+    /// Each term of `sop` as its coefficient and the names of its factors.
+    fn terms(program: &Program, sop: &SumOfProducts) -> Vec<(Coefficients, Vec<String>)> {
+        sop.terms
+            .iter()
+            .map(|t| {
+                let coefficient = t
+                    .coefficient
+                    .0
+                    .iter()
+                    .map(|m| (m.count, names(program, &m.values)))
+                    .collect();
+                let factors: Vec<usize> = t.factors.iter().map(|f| f.value).collect();
+                (coefficient, names(program, &factors))
+            })
+            .collect()
+    }
+
+    fn monomial(count: i64, values: &[&str]) -> Coefficients {
+        vec![(count, values.iter().map(|v| v.to_string()).collect())]
+    }
+
+    fn factors(names: &[&str]) -> Vec<String> {
+        names.iter().map(|n| n.to_string()).collect()
+    }
+
+    #[test]
+    fn a_product_of_sums_multiplies_out() {
+        let p = program(
+            vec![],
+            call(
+                "i,i->i",
+                [plus(var("a"), var("b")), minus(var("c"), var("d"))],
+            ),
+        );
+        let sop = distribute(&p, &[]);
+        assert_eq!(
+            terms(&p, &sop),
+            vec![
+                (monomial(1, &[]), factors(&["a", "c"])),
+                (monomial(-1, &[]), factors(&["a", "d"])),
+                (monomial(1, &[]), factors(&["b", "c"])),
+                (monomial(-1, &[]), factors(&["b", "d"])),
+            ]
+        );
+        // One summed-apart label per call: both factors of a term read the output label.
+        assert!(sop.terms.iter().all(|t| t.factors[0].labels == sop.output));
+    }
+
+    #[test]
+    fn terms_equal_up_to_summed_label_names_merge() {
+        let p = program(
+            vec![],
+            plus(
+                call("ij,jk->ik", [var("a"), var("b")]),
+                call("il,lk->ik", [var("a"), var("b")]),
+            ),
+        );
+        let sop = distribute(&p, &[]);
+        assert_eq!(
+            terms(&p, &sop),
+            vec![(monomial(2, &[]), factors(&["a", "b"]))]
+        );
+    }
+
+    #[test]
+    fn x_minus_x_cancels_but_still_binds_sizes() {
+        let p = program(
+            vec![],
+            plus(
+                call("ij->ij", [minus(var("x"), var("x"))]),
+                call("ij->ij", [var("y")]),
+            ),
+        );
+        let sop = distribute(&p, &[]);
+        assert_eq!(terms(&p, &sop), vec![(monomial(1, &[]), factors(&["y"]))]);
+        // Both axes of both uses of x still bind sizes (and are checked).
+        let bound: Vec<usize> = sop.axes.iter().map(|&(_, value, _)| value).collect();
+        assert_eq!(names(&p, &bound), factors(&["x", "x", "x", "x", "y", "y"]));
+    }
+
+    #[test]
+    fn coefficients_multiply() {
+        let p = program(
+            vec![],
+            times(
+                "gamma",
+                call(
+                    "i,i->i",
+                    [
+                        times("beta", var("a")),
+                        minus(var("b"), times("alpha", var("c"))),
+                    ],
+                ),
+            ),
+        );
+        let sop = distribute(&p, &[]);
+        // Values in a monomial are sorted by their text.
+        assert_eq!(
+            terms(&p, &sop),
+            vec![
+                (monomial(1, &["beta", "gamma"]), factors(&["a", "b"])),
+                (
+                    monomial(-1, &["alpha", "beta", "gamma"]),
+                    factors(&["a", "c"])
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_term_with_different_coefficients_merges_them() {
+        let p = program(
+            vec![],
+            plus(
+                times("alpha", call("ij->ji", [var("a")])),
+                times("beta", call("ij->ji", [var("a")])),
+            ),
+        );
+        let sop = distribute(&p, &[]);
+        let mut both = monomial(1, &["alpha"]);
+        both.extend(monomial(1, &["beta"]));
+        assert_eq!(terms(&p, &sop), vec![(both, factors(&["a"]))]);
+    }
+
+    #[test]
+    fn a_binding_is_expanded_where_it_is_used() {
+        // let t = "ij,jk->ik"(a, b + c); "ik,k->i"(t, v)
+        let p = program(
+            vec![call("ij,jk->ik", [var("a"), plus(var("b"), var("c"))])],
+            call("ik,k->i", [Expr::Binding(0), var("v")]),
+        );
+        let sop = distribute(&p, &[]);
+        assert_eq!(
+            terms(&p, &sop),
+            vec![
+                (monomial(1, &[]), factors(&["a", "b", "v"])),
+                (monomial(1, &[]), factors(&["a", "c", "v"])),
+            ]
+        );
+        // The binding's output labels are those its use gives it.
+        let [a, b, v] = &sop.terms[0].factors[..] else {
+            panic!("three factors")
+        };
+        assert_eq!((a.labels[0], b.labels[1]), (sop.output[0], v.labels[0]));
+    }
+
+    #[test]
+    fn a_materialized_sum_is_one_factor() {
+        let p = program(
+            vec![],
+            call("ij,jk->ik", [plus(var("a"), var("b")), var("c")]),
+        );
+        assert_eq!(sum_arguments(&p), vec![(0, 0)]);
+        let sop = distribute(&p, &[(0, 0)]);
+        assert_eq!(
+            terms(&p, &sop),
+            vec![(monomial(1, &[]), factors(&["#0", "c"]))]
+        );
+        assert_eq!(sop.sums.len(), 1);
+        assert_eq!(sop.sums[0].terms.len(), 2);
+    }
+}

@@ -38,6 +38,8 @@ pub mod plan;
 pub mod program;
 #[doc(hidden)]
 pub mod subscripts;
+#[cfg(test)]
+mod testing;
 #[doc(hidden)]
 pub mod validate;
 
