@@ -4,30 +4,13 @@
 //! `ab,bc,cd,...->a.` and random networks (`n + 4` labels, 1 to 4 labels per
 //! operand, output = the labels that occur once, as numpy's implicit form).
 //!
-//! The planner lives in the proc-macro crate, which cannot export items, so
-//! its stage files are compiled into this benchmark as modules of the same
-//! names (`crate::cost`, `crate::ir`, `crate::path` resolve as they do there).
-//!
 //! Run with `cargo bench --bench planner` (append `-- --warm-up-time 1
 //! --measurement-time 3` for a shorter run).
 
-#[allow(dead_code)]
-#[path = "../einsum-macro/src/cost.rs"]
-mod cost;
-#[allow(dead_code)]
-#[path = "../einsum-macro/src/ir.rs"]
-mod ir;
-// Under `cargo clippy --all-targets` this target is checked with `cfg(test)`
-// but without the test harness: path.rs's test module is compiled with its
-// `#[test]` functions stripped, which leaves its imports unused.
-#[allow(dead_code)]
-#[cfg_attr(test, allow(unused_imports))]
-#[path = "../einsum-macro/src/path.rs"]
-mod path;
-
-use cost::SizeModel;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use ir::Label;
+use einsum_compiler::cost::SizeModel;
+use einsum_compiler::ir::Label;
+use einsum_compiler::path;
 use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::time::Duration;

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerate einsum-macro/tests/data/opt_einsum_paths.txt, the planner's reference data.
+"""Regenerate einsum-macro/compiler/tests/data/opt_einsum_paths.txt, the planner's reference data.
 
 For every expression of tests/data/expressions.txt with at most 7 operands, this
 records three FLOP counts, each opt_einsum's own `PathInfo.opt_cost` of a path:
@@ -39,7 +39,7 @@ MAX_OPERANDS = 7
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 EXPRESSIONS = ROOT / "tests" / "data" / "expressions.txt"
-OUTPUT = ROOT / "einsum-macro" / "tests" / "data" / "opt_einsum_paths.txt"
+OUTPUT = ROOT / "einsum-macro" / "compiler" / "tests" / "data" / "opt_einsum_paths.txt"
 
 
 def size(label: str) -> int:

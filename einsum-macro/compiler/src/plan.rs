@@ -14,10 +14,9 @@ use crate::cost::{flop_count, size_of, Monomial, Poly, SizeModel};
 use crate::distribute;
 use crate::ir::{Coefficient, Factor, Label, SumOfProducts, Term};
 use crate::options::{Options, SizeExpr};
-use crate::parse::TargetKind;
 use crate::path;
+use crate::program::{Program, TargetKind};
 use crate::subscripts::{ellipsis_slot, ELLIPSIS_SLOTS};
-use crate::validate::Checked;
 use std::collections::HashMap;
 
 /// Where a step reads an operand from.
@@ -185,19 +184,19 @@ impl Plan {
     }
 }
 
-/// Distributes `checked` and plans it, choosing for each sum argument of a
+/// Distributes `program` and plans it, choosing for each sum argument of a
 /// call whether to distribute it or to materialize it, whichever costs less
 /// with every intermediate under `max_intermediate` (when no choice fits, the
 /// one with the smallest largest intermediate). With more sum arguments than
 /// [`MAX_SUM_CHOICES`] all are distributed.
-pub fn plan_best(checked: &Checked, target: Option<TargetKind>) -> (SumOfProducts, Plan) {
-    let candidates = distribute::sum_arguments(checked);
+pub fn plan_best(program: &Program) -> (SumOfProducts, Plan) {
+    let candidates = distribute::sum_arguments(program);
     let choices = if candidates.len() <= MAX_SUM_CHOICES {
         1usize << candidates.len()
     } else {
         1
     };
-    let limit = checked
+    let limit = program
         .options
         .max_intermediate
         .map(|s| Poly::from(monomial(s)));
@@ -209,8 +208,8 @@ pub fn plan_best(checked: &Checked, target: Option<TargetKind>) -> (SumOfProduct
             .filter(|(k, _)| mask >> k & 1 == 1)
             .map(|(_, &place)| place)
             .collect();
-        let sop = distribute::distribute(checked, &materialize);
-        let plan = plan(&sop, &checked.options, target);
+        let sop = distribute::distribute(program, &materialize);
+        let plan = plan(&sop, &program.options, program.target);
         let (cost, peak) = (plan.cost(), plan.largest_intermediate());
         let fits = limit.as_ref().is_none_or(|l| peak <= *l);
         let better = match &best {
@@ -688,4 +687,172 @@ fn content_key(content: &[Factor], labels: &[Label], sop: &SumOfProducts) -> Con
             (sop.identity_of(f.value), numbers)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{call, n_to_the, names, plus, program, program_with, var, Expr};
+
+    /// What each input of `step` reads: an operand's name or `#k` for intermediate `k`.
+    fn reads(program: &Program, step: &Step) -> Vec<String> {
+        step.inputs
+            .iter()
+            .map(|(source, _)| match source {
+                Source::Leaf(v) => names(program, &[*v]).remove(0),
+                Source::Intermediate(k) => format!("#{k}"),
+            })
+            .collect()
+    }
+
+    /// The seed, `let c = "i,jk->ijk"(b, a); let c2 = "j,ik->ijk"(y2, z2);
+    /// "ijk,ikj->k"(c + c2, c + c2)`.
+    fn seed() -> Program {
+        program(
+            vec![
+                call("i,jk->ijk", [var("b"), var("a")]),
+                call("j,ik->ijk", [var("y2"), var("z2")]),
+            ],
+            call(
+                "ijk,ikj->k",
+                [
+                    plus(Expr::Binding(0), Expr::Binding(1)),
+                    plus(Expr::Binding(0), Expr::Binding(1)),
+                ],
+            ),
+        )
+    }
+
+    #[test]
+    fn the_seed_distributes() {
+        let p = seed();
+        assert_eq!(distribute::sum_arguments(&p).len(), 2);
+        let (sop, plan) = plan_best(&p);
+        // Materializing c + c2 would store an N^3 tensor; distributed, every
+        // term is a chain of matrix-vector products.
+        assert!(sop.sums.is_empty() && plan.sums.is_empty());
+        assert_eq!(sop.terms.len(), 4);
+        assert!(plan.intermediates.iter().all(|i| i.labels.len() <= 1));
+        assert_eq!(plan.cost().degree(), 2);
+    }
+
+    #[test]
+    fn a_sum_that_distributing_would_multiply_is_materialized() {
+        // (a + b) c: one addition and one GEMM instead of two GEMMs.
+        let p = program(
+            vec![],
+            call("ij,jk->ik", [plus(var("a"), var("b")), var("c")]),
+        );
+        let (sop, plan) = plan_best(&p);
+        assert_eq!(sop.sums.len(), 1);
+        assert_eq!(sop.terms.len(), 1);
+        let gemms = plan
+            .steps
+            .iter()
+            .filter(|s| matches!(s.kernel, Kernel::Gemm { .. }))
+            .count();
+        assert_eq!(gemms, 1);
+        let sum = plan.sums[0].intermediate;
+        let last = plan.steps.last().expect("steps");
+        assert_eq!(reads(&p, last), [format!("#{sum}"), "c".to_string()]);
+    }
+
+    #[test]
+    fn max_intermediate_is_respected() {
+        // The same (a + b) c, where the N^2 sum may not be stored.
+        let options = Options {
+            max_intermediate: Some(n_to_the(1)),
+            ..Options::default()
+        };
+        let p = program_with(
+            options,
+            vec![],
+            call("ij,jk->ik", [plus(var("a"), var("b")), var("c")]),
+        );
+        let (sop, plan) = plan_best(&p);
+        assert!(sop.sums.is_empty());
+        assert_eq!(sop.terms.len(), 2);
+        assert!(plan.largest_intermediate() <= Poly::from(Monomial::N));
+        assert!(plan.terms.iter().all(|t| !t.over_memory_limit));
+    }
+
+    #[test]
+    fn an_identical_sub_contraction_is_computed_once() {
+        // With i = 1, both terms start with the cheap a b (i, k); the
+        // second reuses the first's.
+        let options = Options {
+            sizes: vec![(
+                'i',
+                SizeExpr {
+                    coefficient: 1.0,
+                    degree: 0,
+                },
+            )],
+            ..Options::default()
+        };
+        let p = program_with(
+            options,
+            vec![],
+            plus(
+                call("ij,jk,kl->il", [var("a"), var("b"), var("c")]),
+                call("ij,jk,kl->il", [var("a"), var("b"), var("d")]),
+            ),
+        );
+        let (_, plan) = plan_best(&p);
+        let ab: Vec<usize> = (0..plan.steps.len())
+            .filter(|&s| reads(&p, &plan.steps[s]) == ["a", "b"])
+            .collect();
+        assert_eq!(ab.len(), 1, "{:?}", plan.steps);
+        let Destination::Intermediate(shared) = plan.steps[ab[0]].destination else {
+            panic!("a b is an intermediate");
+        };
+        assert_eq!(plan.intermediates[shared].uses, 2);
+        let readers: Vec<Vec<String>> = plan
+            .steps
+            .iter()
+            .filter(|s| s.inputs.iter().any(|i| i.0 == Source::Intermediate(shared)))
+            .map(|s| reads(&p, s))
+            .collect();
+        let shared = format!("#{shared}");
+        assert_eq!(
+            readers,
+            [["c".to_string(), shared.clone()], ["d".to_string(), shared]]
+        );
+        // The second term's plan lists only its own step.
+        assert_eq!(plan.terms[1].steps.len(), 1);
+    }
+
+    /// The kernel of the one step of `subscripts` over fresh operands.
+    fn kernel_of(subscripts: &'static str, operands: usize) -> Kernel {
+        let args = ["a", "b", "c"].map(var);
+        let args: Vec<Expr> = args.into_iter().take(operands).collect();
+        let p = program(vec![], Expr::Call(subscripts, args));
+        let (_, plan) = plan_best(&p);
+        assert_eq!(plan.steps.len(), 1, "{subscripts}: {:?}", plan.steps);
+        plan.steps[0].kernel
+    }
+
+    #[test]
+    fn gemm_shaped_steps_get_the_gemm_kernel() {
+        let matrix = Kernel::Gemm {
+            batch: 0,
+            m: 1,
+            n: 1,
+            k: 1,
+        };
+        assert_eq!(kernel_of("ij,jk->ik", 2), matrix);
+        let batched = Kernel::Gemm {
+            batch: 1,
+            m: 1,
+            n: 1,
+            k: 1,
+        };
+        assert_eq!(kernel_of("bij,bjk->bik", 2), batched);
+    }
+
+    #[test]
+    fn other_steps_are_loops() {
+        assert_eq!(kernel_of("ii->", 1), Kernel::Loops { n_free: 0 });
+        assert_eq!(kernel_of("ij,ij->ij", 2), Kernel::Loops { n_free: 2 });
+    }
 }

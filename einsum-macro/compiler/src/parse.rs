@@ -11,6 +11,8 @@ use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::{Attribute, BinOp, Expr, Ident, Lit, LitStr, Stmt, Token, UnOp};
 
+use crate::program::TargetKind;
+
 /// Everything one macro invocation says.
 pub struct MacroInput {
     /// `#![name(...)]` options, checked by the validation stage.
@@ -44,17 +46,6 @@ pub struct Target {
     pub place: Expr,
     /// `=`, `+=` or `-=`.
     pub kind: TargetKind,
-}
-
-/// How a target receives the result.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TargetKind {
-    /// `out = EXPR`
-    Assign,
-    /// `out += EXPR`
-    Add,
-    /// `out -= EXPR`
-    Subtract,
 }
 
 /// A lazy expression: evaluated only as part of the whole macro input.

@@ -7,7 +7,7 @@
 //! up to renaming of summed labels) merge their coefficients.
 
 use crate::ir::{Coefficient, Factor, Label, Leaf, MaterializedSum, Monomial, SumOfProducts, Term};
-use crate::validate::{Checked, Node};
+use crate::program::{Node, Program};
 use std::collections::HashMap;
 
 /// A call argument by place: (site of the call, argument position).
@@ -15,57 +15,53 @@ pub type ArgumentPlace = (usize, usize);
 
 /// The call arguments that are sums (directly or through a binding): each
 /// may be distributed or materialized.
-pub fn sum_arguments(checked: &Checked) -> Vec<ArgumentPlace> {
-    fn resolve<'a>(node: &'a Node, checked: &'a Checked) -> &'a Node {
+pub fn sum_arguments(program: &Program) -> Vec<ArgumentPlace> {
+    fn resolve<'a>(node: &'a Node, program: &'a Program) -> &'a Node {
         match node {
-            Node::Binding(b) => resolve(&checked.bindings[*b], checked),
+            Node::Binding(b) => resolve(&program.bindings[*b], program),
             other => other,
         }
     }
-    fn walk(node: &Node, checked: &Checked, found: &mut Vec<ArgumentPlace>) {
+    fn walk(node: &Node, program: &Program, found: &mut Vec<ArgumentPlace>) {
         match node {
             Node::Call { site, args, .. } => {
                 for (position, arg) in args.iter().enumerate() {
-                    if matches!(resolve(arg, checked), Node::Combination(terms) if terms.len() > 1)
+                    if matches!(resolve(arg, program), Node::Combination(terms) if terms.len() > 1)
                     {
                         found.push((*site, position));
                     }
-                    walk(arg, checked, found);
+                    walk(arg, program, found);
                 }
             }
-            Node::Combination(terms) => terms.iter().for_each(|t| walk(&t.node, checked, found)),
+            Node::Combination(terms) => terms.iter().for_each(|t| walk(&t.node, program, found)),
             Node::Binding(_) | Node::Operand { .. } => {}
         }
     }
     let mut found = Vec::new();
-    for node in std::iter::once(&checked.body).chain(&checked.bindings) {
-        walk(node, checked, &mut found);
+    for node in std::iter::once(&program.body).chain(&program.bindings) {
+        walk(node, program, &mut found);
     }
     found
 }
 
-/// Multiplies out `checked` into a sum of products; the sum arguments at
+/// Multiplies out `program` into a sum of products; the sum arguments at
 /// `materialize` become materialized sums instead (where their labels are
 /// distinct; a sum read along a diagonal is always distributed).
-pub fn distribute(checked: &Checked, materialize: &[ArgumentPlace]) -> SumOfProducts {
-    let keys: Vec<String> = checked
-        .values
-        .iter()
-        .map(crate::parse::source_text)
-        .collect();
+pub fn distribute(program: &Program, materialize: &[ArgumentPlace]) -> SumOfProducts {
+    let keys: Vec<String> = program.values.iter().map(|v| v.text.clone()).collect();
     let mut expander = Expander {
-        checked,
+        program,
         keys: &keys,
         label_chars: Vec::new(),
-        leaves: vec![None; checked.values.len()],
+        leaves: vec![None; program.values.len()],
         materialize,
         sums: Vec::new(),
         axes: Vec::new(),
-        identity: (0..checked.values.len()).collect(),
+        identity: (0..program.values.len()).collect(),
     };
-    let output_chars = expander.output_chars(&checked.body, checked.rank);
+    let output_chars = expander.output_chars(&program.body, program.rank);
     let output: Vec<Label> = output_chars.iter().map(|&c| expander.fresh(c)).collect();
-    let expanded = expander.expand(&checked.body, &output);
+    let expanded = expander.expand(&program.body, &output);
     let terms = expander.merge(expanded, &output);
     SumOfProducts {
         terms,
@@ -74,13 +70,13 @@ pub fn distribute(checked: &Checked, materialize: &[ArgumentPlace]) -> SumOfProd
         leaves: expander.leaves,
         axes: expander.axes,
         sums: expander.sums,
-        value_count: checked.values.len(),
+        value_count: program.values.len(),
         identity: expander.identity,
     }
 }
 
 struct Expander<'a> {
-    checked: &'a Checked,
+    program: &'a Program,
     keys: &'a [String],
     label_chars: Vec<char>,
     leaves: Vec<Option<Leaf>>,
@@ -95,7 +91,7 @@ impl Expander<'_> {
     /// bind sizes), then merges identical terms and drops cancelled ones.
     fn merge(&mut self, expanded: Vec<Term>, output: &[Label]) -> Vec<Term> {
         for factor in expanded.iter().flat_map(|t| &t.factors) {
-            if factor.value >= self.checked.values.len() {
+            if factor.value >= self.program.values.len() {
                 continue;
             }
             for (axis, &label) in factor.labels.iter().enumerate() {
@@ -128,15 +124,15 @@ impl Expander<'_> {
 
     /// The characters naming the result's axes: those of the first call found.
     fn output_chars(&self, node: &Node, rank: usize) -> Vec<char> {
-        fn find(node: &Node, checked: &Checked) -> Option<Vec<char>> {
+        fn find(node: &Node, program: &Program) -> Option<Vec<char>> {
             match node {
                 Node::Call { subscripts, .. } => Some(subscripts.output.clone()),
-                Node::Binding(b) => find(&checked.bindings[*b], checked),
-                Node::Combination(terms) => terms.iter().find_map(|t| find(&t.node, checked)),
+                Node::Binding(b) => find(&program.bindings[*b], program),
+                Node::Combination(terms) => terms.iter().find_map(|t| find(&t.node, program)),
                 Node::Operand { .. } => None,
             }
         }
-        find(node, self.checked).unwrap_or_else(|| {
+        find(node, self.program).unwrap_or_else(|| {
             let letters: Vec<char> = ('a'..='z').chain('A'..='Z').collect();
             (0..rank).map(|k| letters[k % letters.len()]).collect()
         })
@@ -153,7 +149,7 @@ impl Expander<'_> {
         if self.identity[value] != value {
             return self.identity[value];
         }
-        let Some(key) = variable_key(&self.checked.values[value]) else {
+        let Some(key) = &self.program.values[value].variable else {
             return value;
         };
         (0..value)
@@ -161,7 +157,7 @@ impl Expander<'_> {
                 self.leaves[v]
                     .as_ref()
                     .is_some_and(|leaf| leaf.chars.len() == rank)
-                    && variable_key(&self.checked.values[v]).as_ref() == Some(&key)
+                    && self.program.values[v].variable.as_ref() == Some(key)
             })
             .unwrap_or(value)
     }
@@ -198,7 +194,7 @@ impl Expander<'_> {
                 }]
             }
             Node::Binding(b) => {
-                let body = &self.checked.bindings[*b];
+                let body = &self.program.bindings[*b];
                 self.expand(body, labels)
             }
             Node::Combination(terms) => {
@@ -252,7 +248,7 @@ impl Expander<'_> {
                         vec![Term {
                             coefficient: Coefficient::one(),
                             factors: vec![Factor {
-                                value: self.checked.values.len() + self.sums.len() - 1,
+                                value: self.program.values.len() + self.sums.len() - 1,
                                 labels: arg_labels,
                             }],
                         }]
@@ -273,18 +269,6 @@ impl Expander<'_> {
                 products
             }
         }
-    }
-}
-
-/// The variable an operand expression names: a path or field, possibly borrowed.
-fn variable_key(expr: &syn::Expr) -> Option<String> {
-    match expr {
-        syn::Expr::Path(p) if p.qself.is_none() => Some(crate::parse::source_text(p)),
-        syn::Expr::Field(f) => variable_key(&f.base)
-            .map(|base| format!("{base}.{}", quote::ToTokens::to_token_stream(&f.member))),
-        syn::Expr::Reference(r) if r.mutability.is_none() => variable_key(&r.expr),
-        syn::Expr::Paren(p) => variable_key(&p.expr),
-        _ => None,
     }
 }
 
@@ -327,4 +311,175 @@ fn canonical_form(term: &Term, output: &[Label], identity: &[usize]) -> Vec<Cano
             (identity.get(f.value).copied().unwrap_or(f.value), labels)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{call, minus, names, plus, program, times, var, Expr};
+
+    /// A coefficient as `(count, value names)` monomials.
+    type Coefficients = Vec<(i64, Vec<String>)>;
+
+    /// Each term of `sop` as its coefficient and the names of its factors.
+    fn terms(program: &Program, sop: &SumOfProducts) -> Vec<(Coefficients, Vec<String>)> {
+        sop.terms
+            .iter()
+            .map(|t| {
+                let coefficient = t
+                    .coefficient
+                    .0
+                    .iter()
+                    .map(|m| (m.count, names(program, &m.values)))
+                    .collect();
+                let factors: Vec<usize> = t.factors.iter().map(|f| f.value).collect();
+                (coefficient, names(program, &factors))
+            })
+            .collect()
+    }
+
+    fn monomial(count: i64, values: &[&str]) -> Coefficients {
+        vec![(count, values.iter().map(|v| v.to_string()).collect())]
+    }
+
+    fn factors(names: &[&str]) -> Vec<String> {
+        names.iter().map(|n| n.to_string()).collect()
+    }
+
+    #[test]
+    fn a_product_of_sums_multiplies_out() {
+        let p = program(
+            vec![],
+            call(
+                "i,i->i",
+                [plus(var("a"), var("b")), minus(var("c"), var("d"))],
+            ),
+        );
+        let sop = distribute(&p, &[]);
+        assert_eq!(
+            terms(&p, &sop),
+            vec![
+                (monomial(1, &[]), factors(&["a", "c"])),
+                (monomial(-1, &[]), factors(&["a", "d"])),
+                (monomial(1, &[]), factors(&["b", "c"])),
+                (monomial(-1, &[]), factors(&["b", "d"])),
+            ]
+        );
+        // One summed-apart label per call: both factors of a term read the output label.
+        assert!(sop.terms.iter().all(|t| t.factors[0].labels == sop.output));
+    }
+
+    #[test]
+    fn terms_equal_up_to_summed_label_names_merge() {
+        let p = program(
+            vec![],
+            plus(
+                call("ij,jk->ik", [var("a"), var("b")]),
+                call("il,lk->ik", [var("a"), var("b")]),
+            ),
+        );
+        let sop = distribute(&p, &[]);
+        assert_eq!(
+            terms(&p, &sop),
+            vec![(monomial(2, &[]), factors(&["a", "b"]))]
+        );
+    }
+
+    #[test]
+    fn x_minus_x_cancels_but_still_binds_sizes() {
+        let p = program(
+            vec![],
+            plus(
+                call("ij->ij", [minus(var("x"), var("x"))]),
+                call("ij->ij", [var("y")]),
+            ),
+        );
+        let sop = distribute(&p, &[]);
+        assert_eq!(terms(&p, &sop), vec![(monomial(1, &[]), factors(&["y"]))]);
+        // Both axes of both uses of x still bind sizes (and are checked).
+        let bound: Vec<usize> = sop.axes.iter().map(|&(_, value, _)| value).collect();
+        assert_eq!(names(&p, &bound), factors(&["x", "x", "x", "x", "y", "y"]));
+    }
+
+    #[test]
+    fn coefficients_multiply() {
+        let p = program(
+            vec![],
+            times(
+                "gamma",
+                call(
+                    "i,i->i",
+                    [
+                        times("beta", var("a")),
+                        minus(var("b"), times("alpha", var("c"))),
+                    ],
+                ),
+            ),
+        );
+        let sop = distribute(&p, &[]);
+        // Values in a monomial are sorted by their text.
+        assert_eq!(
+            terms(&p, &sop),
+            vec![
+                (monomial(1, &["beta", "gamma"]), factors(&["a", "b"])),
+                (
+                    monomial(-1, &["alpha", "beta", "gamma"]),
+                    factors(&["a", "c"])
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_term_with_different_coefficients_merges_them() {
+        let p = program(
+            vec![],
+            plus(
+                times("alpha", call("ij->ji", [var("a")])),
+                times("beta", call("ij->ji", [var("a")])),
+            ),
+        );
+        let sop = distribute(&p, &[]);
+        let mut both = monomial(1, &["alpha"]);
+        both.extend(monomial(1, &["beta"]));
+        assert_eq!(terms(&p, &sop), vec![(both, factors(&["a"]))]);
+    }
+
+    #[test]
+    fn a_binding_is_expanded_where_it_is_used() {
+        // let t = "ij,jk->ik"(a, b + c); "ik,k->i"(t, v)
+        let p = program(
+            vec![call("ij,jk->ik", [var("a"), plus(var("b"), var("c"))])],
+            call("ik,k->i", [Expr::Binding(0), var("v")]),
+        );
+        let sop = distribute(&p, &[]);
+        assert_eq!(
+            terms(&p, &sop),
+            vec![
+                (monomial(1, &[]), factors(&["a", "b", "v"])),
+                (monomial(1, &[]), factors(&["a", "c", "v"])),
+            ]
+        );
+        // The binding's output labels are those its use gives it.
+        let [a, b, v] = &sop.terms[0].factors[..] else {
+            panic!("three factors")
+        };
+        assert_eq!((a.labels[0], b.labels[1]), (sop.output[0], v.labels[0]));
+    }
+
+    #[test]
+    fn a_materialized_sum_is_one_factor() {
+        let p = program(
+            vec![],
+            call("ij,jk->ik", [plus(var("a"), var("b")), var("c")]),
+        );
+        assert_eq!(sum_arguments(&p), vec![(0, 0)]);
+        let sop = distribute(&p, &[(0, 0)]);
+        assert_eq!(
+            terms(&p, &sop),
+            vec![(monomial(1, &[]), factors(&["#0", "c"]))]
+        );
+        assert_eq!(sop.sums.len(), 1);
+        assert_eq!(sop.sums[0].terms.len(), 2);
+    }
 }

@@ -16,8 +16,6 @@
 //! [`MemoryLimitExceeded`] holding the path they would use instead: for [`optimal`]
 //! the cheapest among the paths whose largest intermediate is as small as possible.
 
-#![cfg_attr(not(test), allow(dead_code))]
-
 use std::cmp::Ordering;
 
 use crate::cost::{cmp_terms, sum_into, Monomial, Poly, SizeModel};

@@ -4,19 +4,19 @@
 use crate::cost::Poly;
 use crate::ir::{Coefficient, Label, SumOfProducts};
 use crate::plan::{Destination, Kernel, Plan, Source, Step};
+use crate::program::Program;
 use crate::subscripts::ellipsis_slot;
-use crate::validate::Checked;
 use std::fmt::Write as _;
 
 /// Renders the plan as text.
-pub fn describe(checked: &Checked, sop: &SumOfProducts, plan: &Plan) -> String {
+pub fn describe(program: &Program, sop: &SumOfProducts, plan: &Plan) -> String {
     let names = display_names(sop);
     let value_text = |v: usize| match sop.sum_index(v) {
         Some(k) => format!("#{}", plan.sums[k].intermediate),
-        None => crate::parse::source_text(&checked.values[v]),
+        None => program.values[v].text.clone(),
     };
     let mut out = String::new();
-    let calls: Vec<&str> = checked
+    let calls: Vec<&str> = program
         .sites
         .iter()
         .map(|s| s.subscripts.as_str())

@@ -253,6 +253,16 @@ impl Groups {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::plan_best;
+    use crate::program::Program;
+    use crate::testing::{call, program, var};
+
+    /// `program` planned and fused.
+    fn fused_plan(program: &Program) -> Plan {
+        let (sop, mut plan) = plan_best(program);
+        fuse(&mut plan, &sop);
+        plan
+    }
 
     /// Steps `0..anchors.len()`, with anchor `Variable(k)` for `Some(k)`.
     fn grouped(anchors: &[Option<usize>], depends: &[Vec<usize>]) -> Groups {
@@ -318,5 +328,58 @@ mod tests {
         // A generous bound: the former grouping took minutes here.
         assert!(start.elapsed() < std::time::Duration::from_secs(1));
         assert_eq!(order, (0..count).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn two_loop_steps_reading_one_array_run_in_one_pass() {
+        // (a x) * (a y): both matrix-vector steps walk a.
+        let p = program(
+            vec![],
+            call("ij,j,ik,k->i", [var("a"), var("x"), var("a"), var("y")]),
+        );
+        let plan = fused_plan(&p);
+        assert_eq!(plan.steps.len(), 3, "{:?}", plan.steps);
+        let first = &plan.passes[0];
+        assert!(first.fused, "{:?}", plan.passes);
+        assert_eq!(first.steps, 0..2);
+        // In a fused pass the shared array is every step's first input
+        // (here through either use of the variable a).
+        for step in &plan.steps[first.steps.clone()] {
+            assert!(matches!(step.inputs[0].0, Source::Leaf(v) if p.values[v].text == "a"));
+            assert!(matches!(step.kernel, Kernel::Loops { .. }));
+        }
+        assert_eq!(
+            plan.passes[1],
+            Pass {
+                steps: 2..3,
+                fused: false
+            }
+        );
+    }
+
+    #[test]
+    fn a_step_needing_another_steps_result_is_not_in_its_pass() {
+        // a (a x): the second product reads a and the first's result.
+        let p = program(vec![], call("ij,jk,k->i", [var("a"), var("a"), var("x")]));
+        let plan = fused_plan(&p);
+        assert_eq!(plan.steps.len(), 2, "{:?}", plan.steps);
+        assert_eq!(
+            plan.passes,
+            [
+                Pass {
+                    steps: 0..1,
+                    fused: false
+                },
+                Pass {
+                    steps: 1..2,
+                    fused: false
+                }
+            ]
+        );
+        assert_eq!(plan.steps[1].inputs.len(), 2);
+        assert!(plan.steps[1]
+            .inputs
+            .iter()
+            .any(|i| matches!(i.0, Source::Intermediate(_))));
     }
 }

@@ -1,8 +1,10 @@
 //! Robustness: "the macro itself never panics". Generated inputs, good and
-//! bad, go through the whole pipeline exactly as `compile()` runs it
-//! (parse, validate, plan, codegen for both error modes, describe); every
-//! bad input must end in compile errors and every good one must expand into
-//! a block that parses as a Rust expression.
+//! bad, go through `einsum_compiler::expand` for each output (both error
+//! modes and the plan description); every bad input must end in
+//! `compile_error!`s, every good one must expand into a block that parses as
+//! a Rust expression and a description starting "einsum plan for". The parse
+//! and validate stages are run on their own only to tell how far an input
+//! got.
 //!
 //! Three generators:
 //! - [`numpy_form`]: proptest strategies for `"subscripts", operands...`:
@@ -24,8 +26,7 @@
 //!
 //! Every panic found is kept as a regression test at the end of this file.
 
-use crate::codegen::{self, OnError};
-use crate::{describe, parse, plan, validate};
+use einsum_compiler::{expand, parse, validate, OnError, Output};
 use proc_macro2::{Delimiter, Group, TokenStream, TokenTree};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -36,7 +37,7 @@ use std::str::FromStr;
 use std::sync::Once;
 
 // ---------------------------------------------------------------------------
-// The pipeline, as `compile()` in lib.rs runs it.
+// The pipeline, as the proc macros run it.
 
 /// How far an input got.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,37 +50,63 @@ enum Outcome {
     Expanded,
 }
 
-/// Runs the pipeline on `tokens`. Beyond not panicking, it checks that a
-/// rejected input has at least one error and that expanded code parses.
+/// Expands `tokens` for every output. Beyond not panicking, it checks that a
+/// rejected input expands into compile errors only, and that an accepted one
+/// expands into code that parses and a plan description.
 fn pipeline(tokens: TokenStream) -> Outcome {
-    let input = match syn::parse2::<parse::MacroInput>(tokens) {
-        Ok(input) => input,
-        Err(error) => {
-            let _ = error.to_compile_error();
-            return Outcome::Syntax;
-        }
-    };
-    let checked = match validate::validate(input) {
-        Ok(checked) => checked,
-        Err(errors) => {
-            assert!(!errors.is_empty(), "rejected without an error");
-            for error in &errors {
-                let _ = error.to_compile_error();
+    let outcome = match syn::parse2::<parse::MacroInput>(tokens.clone()) {
+        Err(_) => Outcome::Syntax,
+        Ok(input) => match validate::validate(input) {
+            Ok(_) => Outcome::Expanded,
+            Err(errors) => {
+                assert!(!errors.is_empty(), "rejected without an error");
+                Outcome::Invalid
             }
-            return Outcome::Invalid;
-        }
+        },
     };
-    let (sop, mut plan) = plan::plan_best(&checked, checked.target.as_ref().map(|t| t.kind));
-    crate::fuse::fuse(&mut plan, &sop);
     for on_error in [OnError::Panic, OnError::Return] {
-        let code = codegen::generate(&checked, &sop, &plan, on_error);
-        if let Err(e) = syn::parse2::<syn::Expr>(code.clone()) {
+        let code = expand(tokens.clone(), Output::Code(on_error));
+        if outcome != Outcome::Expanded {
+            assert_compile_errors(&code);
+        } else if let Err(e) = syn::parse2::<syn::Expr>(code.clone()) {
             panic!("the expansion does not parse as an expression ({e}):\n{code}");
         }
     }
-    let text = describe::describe(&checked, &sop, &plan);
-    assert!(text.starts_with("einsum plan for"), "{text}");
-    Outcome::Expanded
+    let description = expand(tokens, Output::Description);
+    if outcome != Outcome::Expanded {
+        assert_compile_errors(&description);
+    } else {
+        match syn::parse2::<syn::LitStr>(description.clone()) {
+            Ok(text) => assert!(
+                text.value().starts_with("einsum plan for"),
+                "{}",
+                text.value()
+            ),
+            Err(e) => panic!("the description is not a string literal ({e}):\n{description}"),
+        }
+    }
+    outcome
+}
+
+/// Asserts that `tokens` is a block of one or more `compile_error!`s and nothing else.
+fn assert_compile_errors(tokens: &TokenStream) {
+    let block: syn::Block = syn::parse2(tokens.clone())
+        .unwrap_or_else(|e| panic!("the errors are not a block ({e}):\n{tokens}"));
+    let is_compile_error = |mac: &syn::Macro| {
+        mac.path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "compile_error")
+    };
+    assert!(
+        !block.stmts.is_empty()
+            && block.stmts.iter().all(|stmt| match stmt {
+                syn::Stmt::Macro(m) => is_compile_error(&m.mac),
+                syn::Stmt::Expr(syn::Expr::Macro(m), _) => is_compile_error(&m.mac),
+                _ => false,
+            }),
+        "a rejected input expanded into more than compile errors:\n{tokens}"
+    );
 }
 
 thread_local! {

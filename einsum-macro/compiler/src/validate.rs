@@ -1,77 +1,29 @@
 //! Validation: subscripts parsed, operand counts and ranks checked, options
 //! read. Every problem is collected, so the user sees all of them at once.
 
-use crate::options::{self, Options};
+use crate::options;
 use crate::parse::{self, Lazy, MacroInput, SpanRange, Target};
-use crate::subscripts::{self, Subscripts};
+use crate::program::{self, Node, Program, Site, Term, Value};
+use crate::subscripts;
 use syn::Expr;
 
-/// A call site, for runtime error messages.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Site {
-    /// The subscripts as written (or a name for operands outside any call).
-    pub subscripts: String,
-    /// Source text of each operand.
-    pub operands: Vec<String>,
-}
-
-/// A lazy expression whose subscripts and ranks are known to be consistent.
-#[derive(Debug, Clone)]
-pub enum Node {
-    /// `"subscripts"(args...)`
-    Call {
-        /// Index into [`Checked::sites`].
-        site: usize,
-        /// The parsed subscripts.
-        subscripts: Subscripts,
-        /// The arguments, one per input of the subscripts.
-        args: Vec<Node>,
-    },
-    /// A linear combination.
-    Combination(Vec<Term>),
-    /// A use of binding number `.0`.
-    Binding(usize),
-    /// A Rust value used as an operand: index into [`Checked::values`], and
-    /// its place (site, operand position) for runtime messages.
-    Operand {
-        /// Index of the value.
-        value: usize,
-        /// Index into [`Checked::sites`].
-        site: usize,
-        /// Position of the operand in its site.
-        position: usize,
-        /// The labels written for it at its call, if it is a call's argument.
-        chars: Option<Vec<char>>,
-    },
-}
-
-/// One term of a linear combination.
-#[derive(Debug, Clone)]
-pub struct Term {
-    /// Subtracted?
-    pub negative: bool,
-    /// Scalar factors: indices into [`Checked::values`].
-    pub coefficients: Vec<usize>,
-    /// The value.
-    pub node: Node,
-}
-
-/// The validated macro input.
+/// The validated macro input: the program, and the syntax code generation
+/// still needs.
 pub struct Checked {
-    /// The options.
-    pub options: Options,
-    /// All sites, calls first in source order.
-    pub sites: Vec<Site>,
-    /// Binding bodies, by binding index.
-    pub bindings: Vec<Node>,
-    /// The expression to compute.
-    pub body: Node,
-    /// Rank of the result.
-    pub rank: usize,
-    /// Where the result goes, if the input is an assignment.
-    pub target: Option<Target>,
-    /// Rust values (operands and coefficients), in source order.
+    /// Everything but the syntax.
+    pub program: Program,
+    /// The Rust expressions the generated code evaluates.
+    pub syntax: Syntax,
+}
+
+/// The Rust expressions of a macro input, which the generated code
+/// evaluates (and whose spans its type errors point at).
+pub struct Syntax {
+    /// Rust values (operands and coefficients), in source order, indexed as
+    /// [`Program::values`].
     pub values: Vec<Expr>,
+    /// The place the result is written to, if the input is an assignment.
+    pub target: Option<Expr>,
 }
 
 /// Checks `input`, returning every problem found.
@@ -106,7 +58,7 @@ pub fn validate(input: MacroInput) -> Result<Checked, Vec<syn::Error>> {
     checker.in_binding = false;
     // Only the outermost call may have an ellipsis (optionally times a
     // coefficient): its result is the macro's, of dynamic rank (see
-    // `Checker::call` and `outermost_call`).
+    // `Checker::call` and `Program::outermost_call`).
     checker.ellipsis_allowed = match &body {
         Lazy::Call(_) => true,
         Lazy::Combination(terms) => terms.len() == 1 && matches!(terms[0].value, Lazy::Call(_)),
@@ -138,30 +90,49 @@ pub fn validate(input: MacroInput) -> Result<Checked, Vec<syn::Error>> {
             ));
         }
     }
-    if errors.is_empty() {
-        Ok(Checked {
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let roles = program::roles(values.len(), &body, &binding_nodes);
+    let values_data = values
+        .iter()
+        .zip(checker.value_texts)
+        .zip(roles)
+        .map(|((expr, text), role)| Value {
+            text,
+            variable: variable_name(expr),
+            role,
+        })
+        .collect();
+    let (target_kind, target_place) = match target {
+        Some(Target { place, kind }) => (Some(kind), Some(place)),
+        None => (None, None),
+    };
+    Ok(Checked {
+        program: Program {
             options,
             sites: checker.sites,
             bindings: binding_nodes,
             body,
             rank,
-            target,
+            target: target_kind,
+            values: values_data,
+        },
+        syntax: Syntax {
             values,
-        })
-    } else {
-        Err(errors)
-    }
+            target: target_place,
+        },
+    })
 }
 
-/// The call whose result is the macro's: the whole expression, or its only
-/// term (`2.0 * "...ij->...ji"(a)`). The only call that may have an ellipsis.
-pub fn outermost_call(body: &Node) -> Option<&Node> {
-    match body {
-        Node::Call { .. } => Some(body),
-        Node::Combination(terms) if terms.len() == 1 => match &terms[0].node {
-            call @ Node::Call { .. } => Some(call),
-            _ => None,
-        },
+/// The variable an operand expression names: a path or field, possibly borrowed.
+fn variable_name(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Path(p) if p.qself.is_none() => Some(parse::source_text(p)),
+        Expr::Field(f) => variable_name(&f.base)
+            .map(|base| format!("{base}.{}", quote::ToTokens::to_token_stream(&f.member))),
+        Expr::Reference(r) if r.mutability.is_none() => variable_name(&r.expr),
+        Expr::Paren(p) => variable_name(&p.expr),
         _ => None,
     }
 }

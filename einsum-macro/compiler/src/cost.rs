@@ -9,8 +9,6 @@
 //! is compatible with addition, so summing step costs and keeping the smallest sum
 //! (the path search's dynamic programming) is exact.
 
-#![cfg_attr(not(test), allow(dead_code))]
-
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::fmt;

@@ -7,8 +7,9 @@
 use crate::ir::{Coefficient, Label, SumOfProducts};
 use crate::parse::{is_number, source_text, SpanRange};
 use crate::plan::{Destination, Kernel, Pass, Plan, Source, Step, Write};
+use crate::program::{Node, Program, Role};
 use crate::subscripts::{ellipsis_at, ellipsis_slot, has_ellipsis, ELLIPSIS_SLOTS};
-use crate::validate::{outermost_call, Checked, Node};
+use crate::validate::Syntax;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 
@@ -23,24 +24,25 @@ pub enum OnError {
 
 /// The Rust block computing `plan`.
 pub fn generate(
-    checked: &Checked,
+    program: &Program,
+    syntax: &Syntax,
     sop: &SumOfProducts,
     plan: &Plan,
     on_error: OnError,
 ) -> TokenStream {
     let rt = quote!(::lazy_einsum::__private);
-    let values = bind_values(checked);
-    let sites = checked.sites.iter().enumerate().map(|(k, site)| {
+    let values = bind_values(&syntax.values);
+    let sites = program.sites.iter().enumerate().map(|(k, site)| {
         let name = site_ident(k);
         let subscripts = &site.subscripts;
         let operands = &site.operands;
         quote!(const #name: #rt::Site = #rt::Site { subscripts: #subscripts, operands: &[#(#operands),*] };)
     });
-    let elements = check_elements(checked, sop, &rt);
+    let elements = check_elements(program, syntax, sop, &rt);
     // Spanned at the operand: a rank or element type error points at it.
     let views = sop.leaves.iter().enumerate().filter_map(|(value, leaf)| {
         let leaf = leaf.as_ref()?;
-        let span = operand_span(&checked.values[value]);
+        let span = operand_span(&syntax.values[value]);
         let (view, source) = (view_ident(value), value_ident_at(value, span));
         let (rank, site, position) = (leaf.chars.len(), site_ident(leaf.site), leaf.position);
         let element = element_ident(span);
@@ -58,8 +60,8 @@ pub fn generate(
         })
     });
     let broadcast = Ident::new("__broadcast", Span::mixed_site());
-    let bind_broadcast = bind_ellipsis(checked, &broadcast, &rt);
-    let other_views = check_other_operands(checked, sop, &rt);
+    let bind_broadcast = bind_ellipsis(program, &broadcast, &rt);
+    let other_views = check_other_operands(program, syntax, sop, &rt);
     let sizes = (0..sop.label_chars.len()).map(|l| {
         let label = Label(l as u16);
         if let Some(slot) = ellipsis_slot(sop.label_chars[l]) {
@@ -89,19 +91,18 @@ pub fn generate(
         let shape = quote!(#broadcast.output_shape(&[#(#before),*], &[#(#after),*]));
         (at.before, at.after, shape)
     });
-    let result_site = result_site(checked);
+    let result_site = result_site(program);
     let out = Ident::new("__out", Span::mixed_site());
     let out_view = Ident::new("__out_view", Span::mixed_site());
     let target = Ident::new("__target", Span::mixed_site());
     // A result computed by one overwriting step is created by that step
     // (not with an ellipsis: its rank is only known at run time).
-    let fresh_result = checked.target.is_none()
+    let fresh_result = syntax.target.is_none()
         && output_ellipsis.is_none()
         && plan.passes.len() == 1
         && creates_destination(&plan.passes[0], plan);
-    let (target_binding, result_setup, finish) = match &checked.target {
-        Some(t) => {
-            let place = &t.place;
+    let (target_binding, result_setup, finish) = match &syntax.target {
+        Some(place) => {
             let text = source_text(place);
             // Spanned at the target: a rank or element type error points at it.
             let span = operand_span(place);
@@ -231,8 +232,8 @@ pub fn generate(
 }
 
 /// `let __valueK = &(value);` for operands and coefficients alike, in source order.
-fn bind_values(checked: &Checked) -> TokenStream {
-    let lets = checked.values.iter().enumerate().map(|(k, expr)| {
+fn bind_values(values: &[syn::Expr]) -> TokenStream {
+    let lets = values.iter().enumerate().map(|(k, expr)| {
         let name = value_ident(k);
         quote!(#[allow(unused_variables)] let #name = &(#expr);)
     });
@@ -248,24 +249,28 @@ fn bind_values(checked: &Checked) -> TokenStream {
 /// The first operand that is not a number literal gives the type, and number
 /// literals used as rank-0 operands take it (`einsum!("i,->i", x, 2.0)`
 /// with `f32` arrays).
-fn check_elements(checked: &Checked, sop: &SumOfProducts, rt: &TokenStream) -> TokenStream {
+fn check_elements(
+    program: &Program,
+    syntax: &Syntax,
+    sop: &SumOfProducts,
+    rt: &TokenStream,
+) -> TokenStream {
     let leaves: Vec<usize> = (0..sop.leaves.len())
         .filter(|&k| sop.leaves[k].is_some())
         .collect();
     let Some(&first) = leaves
         .iter()
-        .find(|&&k| !is_number(&checked.values[k]))
+        .find(|&&k| !is_number(&syntax.values[k]))
         .or(leaves.first())
     else {
         return quote!();
     };
     let (element, first) = (element_ident(Span::mixed_site()), value_ident(first));
-    let coefficients = (0..checked.values.len()).filter_map(|k| {
-        let expr = &checked.values[k];
+    let coefficients = syntax.values.iter().enumerate().filter_map(|(k, expr)| {
         let span = operand_span(expr);
         let (name, value) = (value_ident(k), value_ident_at(k, span));
         let element = element_ident(span);
-        if sop.leaves[k].is_none() && is_coefficient(checked, k) {
+        if sop.leaves[k].is_none() && program.values[k].role == Role::Coefficient {
             Some(quote_spanned!(span=>
                 #[allow(unused_variables)]
                 let #name = #rt::as_coefficient(#element, #value);
@@ -287,11 +292,16 @@ fn check_elements(checked: &Checked, sop: &SumOfProducts, rt: &TokenStream) -> T
 
 /// Operands that are no leaf of `sop` (a variable used twice is one leaf)
 /// are still viewed once each, for their rank and element type checks.
-fn check_other_operands(checked: &Checked, sop: &SumOfProducts, rt: &TokenStream) -> TokenStream {
+fn check_other_operands(
+    program: &Program,
+    syntax: &Syntax,
+    sop: &SumOfProducts,
+    rt: &TokenStream,
+) -> TokenStream {
     /// Operands reachable from `node`: (value, site, position, rank).
     fn collect(
         node: &Node,
-        checked: &Checked,
+        program: &Program,
         seen: &mut Vec<usize>,
         out: &mut Vec<(usize, usize, usize, Vec<char>)>,
     ) {
@@ -303,13 +313,13 @@ fn check_other_operands(checked: &Checked, sop: &SumOfProducts, rt: &TokenStream
                 chars: Some(chars),
             } => out.push((*value, *site, *position, chars.clone())),
             Node::Operand { .. } => {}
-            Node::Call { args, .. } => args.iter().for_each(|a| collect(a, checked, seen, out)),
+            Node::Call { args, .. } => args.iter().for_each(|a| collect(a, program, seen, out)),
             Node::Combination(terms) => terms
                 .iter()
-                .for_each(|t| collect(&t.node, checked, seen, out)),
+                .for_each(|t| collect(&t.node, program, seen, out)),
             Node::Binding(b) if !seen.contains(b) => {
                 seen.push(*b);
-                collect(&checked.bindings[*b], checked, seen, out);
+                collect(&program.bindings[*b], program, seen, out);
             }
             Node::Binding(_) => {}
         }
@@ -318,12 +328,12 @@ fn check_other_operands(checked: &Checked, sop: &SumOfProducts, rt: &TokenStream
         return quote!();
     }
     let mut operands = Vec::new();
-    collect(&checked.body, checked, &mut Vec::new(), &mut operands);
+    collect(&program.body, program, &mut Vec::new(), &mut operands);
     let checks = operands
         .into_iter()
         .filter(|&(value, ..)| sop.leaves[value].is_none())
         .map(|(value, site, position, chars)| {
-            let span = operand_span(&checked.values[value]);
+            let span = operand_span(&syntax.values[value]);
             let (source, element, site) = (
                 value_ident_at(value, span),
                 element_ident(span),
@@ -346,14 +356,14 @@ fn check_other_operands(checked: &Checked, sop: &SumOfProducts, rt: &TokenStream
 }
 
 /// `let __broadcast = bind_ellipsis(..)?;` when the outermost call has an
-/// ellipsis (the only call that may, see `validate::outermost_call`): the sizes of its slots, from the
+/// ellipsis (the only call that may, see `Program::outermost_call`): the sizes of its slots, from the
 /// operands written with `...`, broadcast numpy's way. Nothing otherwise.
-fn bind_ellipsis(checked: &Checked, broadcast: &Ident, rt: &TokenStream) -> TokenStream {
+fn bind_ellipsis(program: &Program, broadcast: &Ident, rt: &TokenStream) -> TokenStream {
     let Some(Node::Call {
         site,
         subscripts,
         args,
-    }) = outermost_call(&checked.body)
+    }) = program.outermost_call()
     else {
         return quote!();
     };
@@ -390,22 +400,6 @@ fn bind_ellipsis(checked: &Checked, broadcast: &Ident, rt: &TokenStream) -> Toke
 /// its first token, with the hygiene of the macro's own variables.
 fn operand_span(expr: &syn::Expr) -> Span {
     Span::mixed_site().located_at(SpanRange::of(expr).first)
-}
-
-/// Whether value `k` is used as a coefficient (and not as an operand).
-fn is_coefficient(checked: &Checked, k: usize) -> bool {
-    fn in_node(node: &Node, k: usize) -> bool {
-        match node {
-            Node::Call { args, .. } => args.iter().any(|a| in_node(a, k)),
-            Node::Combination(terms) => terms
-                .iter()
-                .any(|t| t.coefficients.contains(&k) || in_node(&t.node, k)),
-            Node::Binding(_) | Node::Operand { .. } => false,
-        }
-    }
-    std::iter::once(&checked.body)
-        .chain(&checked.bindings)
-        .any(|n| in_node(n, k))
 }
 
 /// One step's kernel call: writing into its destination, or, when it
@@ -621,8 +615,8 @@ fn allocation(shape: &[Ident], rt: &TokenStream) -> TokenStream {
 }
 
 /// The site named in errors about the result: the top-level call's.
-fn result_site(checked: &Checked) -> Ident {
-    match &checked.body {
+fn result_site(program: &Program) -> Ident {
+    match &program.body {
         Node::Call { site, .. } => site_ident(*site),
         _ => site_ident(0),
     }

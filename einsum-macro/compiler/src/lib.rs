@@ -1,0 +1,86 @@
+//! The `einsum!` compiler, as an ordinary library: the `einsum-macro` crate's
+//! proc macros are thin wrappers around [`expand`]. See the `lazy-einsum`
+//! crate for the user documentation.
+//!
+//! ```text
+//! tokens --parse--> MacroInput --validate--> Program + Syntax --distribute--> SumOfProducts
+//!        --plan--> Plan --fuse--> Plan --codegen--> Rust block calling ::lazy_einsum::__private
+//!                                      --describe--> plan text
+//! ```
+//!
+//! Only parsing, validation and code generation see syntax: the
+//! [`program::Program`] the middle stages work on is plain data.
+//!
+//! The stage modules are public so that tests and benchmarks can run one
+//! stage on plain data; they are internal, not a stable API.
+
+#[doc(hidden)]
+pub mod codegen;
+#[doc(hidden)]
+pub mod cost;
+#[doc(hidden)]
+pub mod describe;
+#[doc(hidden)]
+pub mod distribute;
+#[doc(hidden)]
+pub mod fuse;
+#[doc(hidden)]
+pub mod ir;
+#[doc(hidden)]
+pub mod options;
+#[doc(hidden)]
+pub mod parse;
+#[doc(hidden)]
+pub mod path;
+#[doc(hidden)]
+pub mod plan;
+#[doc(hidden)]
+pub mod program;
+#[doc(hidden)]
+pub mod subscripts;
+#[cfg(test)]
+mod testing;
+#[doc(hidden)]
+pub mod validate;
+
+pub use codegen::OnError;
+use proc_macro2::TokenStream;
+
+/// What [`expand`] produces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    /// The Rust block computing the expression (`einsum!`, `try_einsum!`).
+    Code(OnError),
+    /// A string literal describing the plan (`einsum_plan!`).
+    Description,
+}
+
+/// Compiles one macro input: the Rust block computing it, or its plan
+/// description, or, for an input with problems, one `compile_error!` per
+/// problem. Never panics on any input.
+pub fn expand(input: TokenStream, output: Output) -> TokenStream {
+    let input = match syn::parse2::<parse::MacroInput>(input) {
+        Ok(input) => input,
+        Err(error) => return compile_errors(&[error]),
+    };
+    let validate::Checked { program, syntax } = match validate::validate(input) {
+        Ok(checked) => checked,
+        Err(errors) => return compile_errors(&errors),
+    };
+    let (sop, mut plan) = plan::plan_best(&program);
+    fuse::fuse(&mut plan, &sop);
+    match output {
+        Output::Code(on_error) => codegen::generate(&program, &syntax, &sop, &plan, on_error),
+        Output::Description => {
+            let text = describe::describe(&program, &sop, &plan);
+            quote::quote!(#text)
+        }
+    }
+}
+
+/// `{ compile_error!{..} compile_error!{..} }`: one block, so that every
+/// error shows whether the macro stands as an expression or a statement.
+fn compile_errors(errors: &[syn::Error]) -> TokenStream {
+    let errors = errors.iter().map(syn::Error::to_compile_error);
+    quote::quote!({ #(#errors)* })
+}
