@@ -329,9 +329,17 @@ enum Node {
     Pair(Box<Operand>, Box<Operand>),
 }
 
-/// Content identity up to renaming: factors sorted, labels numbered with the
-/// operand's own labels first (in axis order), then by first appearance.
-type ContentKey = Vec<(usize, Vec<usize>)>;
+/// Content identity up to renaming: how many labels the operand keeps, and
+/// its factors sorted, labels numbered with the operand's own labels first
+/// (in axis order), then by first appearance.
+///
+/// The count matters: `"il->"(a)` and `"jk->j"(a)` number their factor's
+/// labels alike, but one keeps no label and the other one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct ContentKey {
+    kept: usize,
+    factors: Vec<(usize, Vec<usize>)>,
+}
 
 struct Planner<'a> {
     sop: &'a SumOfProducts,
@@ -670,7 +678,7 @@ fn content_key(content: &[Factor], labels: &[Label], sop: &SumOfProducts) -> Con
     };
     let mut sorted: Vec<&Factor> = content.iter().collect();
     sorted.sort_by_key(|f| shape(f));
-    sorted
+    let factors = sorted
         .iter()
         .map(|f| {
             let numbers = f
@@ -686,7 +694,11 @@ fn content_key(content: &[Factor], labels: &[Label], sop: &SumOfProducts) -> Con
                 .collect();
             (sop.identity_of(f.value), numbers)
         })
-        .collect()
+        .collect();
+    ContentKey {
+        kept: labels.len(),
+        factors,
+    }
 }
 
 #[cfg(test)]
@@ -774,6 +786,22 @@ mod tests {
         assert_eq!(sop.terms.len(), 2);
         assert!(plan.largest_intermediate() <= Poly::from(Monomial::N));
         assert!(plan.terms.iter().all(|t| !t.over_memory_limit));
+    }
+
+    #[test]
+    fn reductions_of_one_array_keeping_different_labels_are_not_shared() {
+        // `il->` and `jk->j` of the same `a` number their labels alike; one
+        // is a scalar and the other a vector, so they are two steps.
+        let p = program(vec![], call("il,jk,m->jm", [var("a"), var("a"), var("b")]));
+        let (_, plan) = plan_best(&p);
+        let mut kept: Vec<usize> = plan
+            .steps
+            .iter()
+            .filter(|s| reads(&p, s) == ["a"])
+            .map(|s| s.destination_labels.len())
+            .collect();
+        kept.sort_unstable();
+        assert_eq!(kept, [0, 1]);
     }
 
     #[test]
