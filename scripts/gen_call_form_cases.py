@@ -639,7 +639,8 @@ def render_case(case):
     if case.doc:
         out += wrap(case.doc, "/// ")
         out.append("///")
-    out += wrap(describe(case) + ".", "/// ")
+    text = describe(case)
+    out += wrap(text[0].upper() + text[1:] + ".", "/// ")
     if case.index in DOES_NOT_COMPILE:
         out.append("///")
         out += wrap(
