@@ -39,24 +39,6 @@ SCALAR_NAMES = list("xyzw")  # plain `T` rank-0 operands
 ARR0_NAMES = list("srqu")  # `Array0<T>` rank-0 operands
 WIDTH = 100  # rustfmt's max_width
 
-# Cases the macro turns into Rust that does not type-check on the branch this
-# file was generated on (`in_loops` called with an array of the wrong length).
-# The planner's `content_key` (einsum-macro/src/plan.rs) numbers an
-# intermediate's labels with its own labels first but does not record how many
-# of them it keeps, so a single-operand reduction of one operand to rank 0
-# (`"il->"(a)`) and to rank 1 (`"jk->j"(a)`) get one key and are "shared":
-# `einsum!("il,jk,m->jm", a, a, b)` alone fails to compile. They stay in the
-# file, compiled out with `#[cfg(any())]`: remove a case's index here once the
-# planner is fixed. (Indices are those of this seed and RANDOM_CASES.)
-DOES_NOT_COMPILE = {
-    7: 'plan step 4 reads #2 (rank 2) as "b"',
-    16: 'plan step 3 reads #1 (rank 0) as "a"',
-    19: 'plan step 7 reads #3 (rank 1) as ""',
-    23: 'plan steps 5 and 12 read #3 (rank 1) as ""',
-    43: 'plan step 16 reads #11 (rank 1) as ""',
-    44: 'plan step 11 reads #12 and #7 (rank 0) as "j"',
-}
-
 
 class Leaf:
     """A Rust operand of the test: an array, a plain scalar or an `Array0`."""
@@ -641,14 +623,6 @@ def render_case(case):
         out.append("///")
     text = describe(case)
     out += wrap(text[0].upper() + text[1:] + ".", "/// ")
-    if case.index in DOES_NOT_COMPILE:
-        out.append("///")
-        out += wrap(
-            "Compiled out: the macro's output does not type-check yet (the planner's "
-            f"`content_key` ignores the kept rank: {DOES_NOT_COMPILE[case.index]}).",
-            "/// ",
-        )
-        out.append("#[cfg(any())]")
     out.append("#[test]")
     out.append(f"fn case_{case.index:02}() {{")
     out.append(f"    let mut rng = Lcg::new({1000 + case.index});")
@@ -872,8 +846,7 @@ def summarize(cases):
     uses = [u for f in fs for u in f["binding uses"]]
     lines = [
         f"{n} cases ({sum(1 for c in cases if c.elem == 'i64')} in i64, compared exactly), "
-        f"{sum(f['calls'] for f in fs)} calls ({len(DOES_NOT_COMPILE)} cases compiled out, "
-        "see DOES_NOT_COMPILE in the script):",
+        f"{sum(f['calls'] for f in fs)} calls:",
         f"- {with_bindings} with bindings ({len(uses)} bindings: used 0 times {uses.count(0)}, "
         f"once {uses.count(1)}, twice or more {sum(1 for u in uses if u >= 2)}; "
         f"{sum(1 for f in fs if f['binding in a binding'])} with a binding inside a binding);",
