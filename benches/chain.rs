@@ -2,7 +2,7 @@
 //! the O(n^2) order (`b v` first, then `a (b v)`) and run it about as fast as
 //! ndarray's `a.dot(&b.dot(&v))` (target: within 1.3x) at n = 1500.
 //!
-//! Run with `cargo bench --bench chain` (append `-- --warm-up-time 1
+//! Run with `cargo bench -p lazy-einsum-benches --bench chain` (append `-- --warm-up-time 1
 //! --measurement-time 3` for a shorter run).
 
 mod common;

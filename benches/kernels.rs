@@ -10,7 +10,7 @@
 //!   same `Array2` (target 1.1x).
 //!
 //! Every baseline is checked against `einsum!` before it is timed.
-//! Run with `cargo bench --bench kernels` (append `-- --warm-up-time 1
+//! Run with `cargo bench -p lazy-einsum-benches --bench kernels` (append `-- --warm-up-time 1
 //! --measurement-time 3` for a shorter run, or a filter such as `-- gemm`).
 
 mod common;

@@ -4,7 +4,7 @@
 //! `ab,bc,cd,...->a.` and random networks (`n + 4` labels, 1 to 4 labels per
 //! operand, output = the labels that occur once, as numpy's implicit form).
 //!
-//! Run with `cargo bench --bench planner` (append `-- --warm-up-time 1
+//! Run with `cargo bench -p lazy-einsum-benches --bench planner` (append `-- --warm-up-time 1
 //! --measurement-time 3` for a shorter run).
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};

@@ -22,7 +22,7 @@
 //! O(q n^2) evaluation at small sizes and against `einsum!` at the benchmark
 //! sizes before anything is timed.
 //!
-//! Run with `cargo bench --bench seed` (append `-- --warm-up-time 1
+//! Run with `cargo bench -p lazy-einsum-benches --bench seed` (append `-- --warm-up-time 1
 //! --measurement-time 3` for a shorter run).
 
 mod common;

@@ -6,8 +6,8 @@
 //! The feature is chosen at compile time, so compare two runs:
 //!
 //! ```text
-//! cargo bench --bench threading -- --save-baseline one-thread
-//! cargo bench --features threading --bench threading -- --baseline one-thread
+//! cargo bench -p lazy-einsum-benches --bench threading -- --save-baseline one-thread
+//! cargo bench -p lazy-einsum-benches --features threading --bench threading -- --baseline one-thread
 //! ```
 //!
 //! The second run reports each benchmark's change against the first.

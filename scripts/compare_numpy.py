@@ -3,7 +3,7 @@
 
 Not part of CI. Run the Rust benchmarks first, then this script:
 
-    cargo bench --bench kernels --bench chain --bench seed
+    cargo bench -p lazy-einsum-benches --bench kernels --bench chain --bench seed
     python3 -m venv /tmp/bench && /tmp/bench/bin/pip install numpy opt_einsum threadpoolctl
     /tmp/bench/bin/python scripts/compare_numpy.py [--only SUBSTR] [--min-time 0.5] [--paired]
 
@@ -16,7 +16,7 @@ or ./target next to this script's parent) and prints one markdown table to
 stdout. It writes no files.
 
 With --paired it runs each case's two criterion benchmarks (einsum! and its
-Rust baseline, `cargo bench --bench B -- REGEX`) just before timing numpy on
+Rust baseline, `cargo bench -p lazy-einsum-benches --bench B -- REGEX`) just before timing numpy on
 that case, so both sides are measured seconds apart: on a shared machine
 whose memory bandwidth changes from one minute to the next, results of a
 benchmark run made minutes earlier can be off by 2x on memory-bound rows.
@@ -156,7 +156,7 @@ def bench_target(full_id):
 def run_criterion(repo, ids):
     """Runs exactly the criterion benchmarks `ids` (one bench target) now."""
     pattern = "^(" + "|".join(re.escape(i) for i in ids) + ")$"
-    cmd = ["cargo", "bench", "--bench", bench_target(ids[0]), "--", pattern]
+    cmd = ["cargo", "bench", "-p", "lazy-einsum-benches", "--bench", bench_target(ids[0]), "--", pattern]
     subprocess.run(cmd, cwd=repo, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -188,7 +188,7 @@ def main():
     root = args.criterion or target / "criterion"
     medians = criterion_medians(root)
     if not medians:
-        print(f"warning: no criterion results under {root}; run `cargo bench` first", file=sys.stderr)
+        print(f"warning: no criterion results under {root}; run `cargo bench -p lazy-einsum-benches` first", file=sys.stderr)
 
     blas = [f"{d.get('internal_api')} {d.get('version')} ({d.get('architecture')})"
             for d in threadpool_info() if d.get("user_api") == "blas"]
