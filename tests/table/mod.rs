@@ -27,10 +27,28 @@ pub struct Case<T: 'static> {
 /// `"subscripts" => [0 1 ...]` (one index per operand) becomes a [`Case`]
 /// whose calls pass `&ops[0], &ops[1], ...`; the fixed variant first views
 /// each operand with the dimension type its subscripts give it.
+/// `name: "subscripts" => [0 1 ...], ...` becomes `fn name<T>()`, the rows
+/// with dynamic operands only.
+macro_rules! dynamic_table {
+    ($(#[$doc:meta])* $name:ident: $($s:literal => [$($i:tt)*],)*) => {
+        $(#[$doc])*
+        #[allow(dead_code)] // each test crate uses some of the tables
+        pub fn $name<T: Elem>() -> Vec<Case<T>> {
+            vec![$(
+                Case {
+                    subscripts: $s,
+                    fixed: None,
+                    dynamic: |ops| einsum!($s, $(&ops[$i]),*).materialize(),
+                },
+            )*]
+        }
+    };
+}
+
 macro_rules! table {
     ($($s:literal => [$($i:tt)*],)*) => {
         /// Every row, each call both with fixed-dimension and dynamic operands.
-        #[allow(dead_code)] // each test crate uses one of the two tables
+        #[allow(dead_code)] // each test crate uses some of the tables
         pub fn cases<T: Elem>() -> Vec<Case<T>> {
             vec![$(
                 Case {
@@ -44,21 +62,44 @@ macro_rules! table {
             )*]
         }
 
-        /// Every row with dynamic operands only: half the code of [`cases`],
-        /// for the element types other than `f64` (fixed and dynamic
-        /// operands differ in how they are admitted, not in how each
-        /// element type is computed).
-        #[allow(dead_code)] // each test crate uses one of the two tables
-        pub fn dynamic_cases<T: Elem>() -> Vec<Case<T>> {
-            vec![$(
-                Case {
-                    subscripts: $s,
-                    fixed: None,
-                    dynamic: |ops| einsum!($s, $(&ops[$i]),*).materialize(),
-                },
-            )*]
+        dynamic_table! {
+            /// Every row with dynamic operands only: half the code of [`cases`],
+            /// for the element types other than `f64` (fixed and dynamic
+            /// operands differ in how they are admitted, not in how each
+            /// element type is computed).
+            dynamic_cases: $($s => [$($i)*],)*
         }
     };
+}
+
+dynamic_table! {
+    /// The rows whose steps reach GEMM at [`large_sizes`] in every way the
+    /// runtime groups labels (batch, transposed and fused dimensions, chains
+    /// and networks), plus a few loop-kernel rows: for `f32` and
+    /// `Complex<f32>`, whose only code of their own is the GEMM dispatch.
+    gemm_cases:
+    "ii" => [0],
+    "ij->ji" => [0],
+    "i,j" => [0 1],
+    "ij,j" => [0 1],
+    "ij,jk" => [0 1],
+    "ij,jk->ki" => [0 1],
+    "bij,bjk->bik" => [0 1],
+    "ijk,jkl->il" => [0 1],
+    "i,jk,i,kj->k" => [0 1 2 3],
+    "a,b,ab->ab" => [0 1 2],
+    "ea,fb,abcd,gc,hd->efgh" => [0 1 2 3 4],
+    "ab,ba" => [0 1],
+    "abc,cba" => [0 1],
+    "ab,cb" => [0 1],
+    "ba,bc" => [0 1],
+    "ba,cb" => [0 1],
+    "abcd,cdef->feba" => [0 1],
+    "abcd,efdc" => [0 1],
+    "aab,bc->ac" => [0 1],
+    "dba,ead,cad->bce" => [0 1 2],
+    "aef,fbc,dca->bde" => [0 1 2],
+    "ab,bc,cd,de,ef,fg,gh,hi,ij,jk->ak" => [0 1 2 3 4 5 6 7 8 9],
 }
 
 table! {
