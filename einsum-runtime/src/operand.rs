@@ -18,9 +18,24 @@ use ndarray::{
 use num_complex::Complex;
 use std::marker::PhantomData;
 
+/// Supertraits that no other crate can name, and so not implement: they
+/// seal the public traits that require them.
+mod sealed {
+    /// Implemented for the values [`super::Operand`] lists, and no others.
+    pub trait Sealed {}
+
+    /// Only the identity impl exists, so [`super::SameElement`] means type equality.
+    pub trait Same<U> {}
+    impl<T> Same<T> for T {}
+}
+
 /// A value `einsum!` accepts as an operand: any `ndarray::ArrayBase` with
 /// `S: Data` (owned, view, `ArcArray`, `CowArray`, any dimension type and any
 /// strides), references to one, and plain scalars as rank-0 operands.
+///
+/// The trait is sealed: the kernels read raw memory through the pointer,
+/// shape and strides that [`Operand::raw_parts`] returns, trusting them to
+/// describe elements the value owns or borrows, so only the impls here exist.
 ///
 /// ```
 /// use einsum_runtime::operand::Operand;
@@ -28,13 +43,24 @@ use std::marker::PhantomData;
 /// assert_eq!(a.raw_parts().1, &[2, 2]);
 /// assert_eq!(2.5f64.raw_parts().1, &[] as &[usize]);
 /// ```
-pub trait Operand {
+pub trait Operand: sealed::Sealed {
     /// The element type.
     type Elem: LinalgScalar;
     /// The dimension type: `Ix0` for a scalar, the array's `D` otherwise.
     type Dim: Dimension;
-    /// Pointer to the element at index zero, the shape and the strides (in elements).
+    /// Pointer to the element at index zero, the shape and the strides (in
+    /// elements): every index within the shape, applied to the strides,
+    /// addresses an element of the value, readable for as long as the value
+    /// is borrowed.
     fn raw_parts(&self) -> (*const Self::Elem, &[usize], &[isize]);
+}
+
+impl<S, D> sealed::Sealed for ArrayBase<S, D>
+where
+    S: Data,
+    S::Elem: LinalgScalar,
+    D: Dimension,
+{
 }
 
 impl<S, D> Operand for ArrayBase<S, D>
@@ -50,6 +76,8 @@ where
     }
 }
 
+impl<O: Operand + ?Sized> sealed::Sealed for &O {}
+
 impl<O: Operand + ?Sized> Operand for &O {
     type Elem = O::Elem;
     type Dim = O::Dim;
@@ -57,6 +85,8 @@ impl<O: Operand + ?Sized> Operand for &O {
         (**self).raw_parts()
     }
 }
+
+impl<O: Operand + ?Sized> sealed::Sealed for &mut O {}
 
 impl<O: Operand + ?Sized> Operand for &mut O {
     type Elem = O::Elem;
@@ -68,6 +98,8 @@ impl<O: Operand + ?Sized> Operand for &mut O {
 
 macro_rules! scalar_operand {
     ($($t:ty)*) => {$(
+        impl sealed::Sealed for $t {}
+
         impl Operand for $t {
             type Elem = $t;
             type Dim = Ix0;
@@ -176,11 +208,6 @@ where
 {
 }
 
-mod sealed {
-    /// Only the identity impl exists, so [`super::SameElement`] means type equality.
-    pub trait Sealed<U> {}
-    impl<T> Sealed<T> for T {}
-}
 
 /// Holds exactly when `Self` and `U` are the same type: `einsum!` requires
 /// it between the first operand's element type and that of every other
@@ -197,7 +224,7 @@ mod sealed {
     label = "this has element type `{Self}`, but the first operand has `{U}`",
     note = "the operands, coefficients and output target of one einsum share one element type"
 )]
-pub trait SameElement<U>: sealed::Sealed<U> {
+pub trait SameElement<U>: sealed::Same<U> {
     /// The pointer, as a pointer to `U` (the same type).
     fn cast_ptr(ptr: *const Self) -> *const U;
     /// The pointer, as a pointer to `U` (the same type).
@@ -232,7 +259,7 @@ impl<T> SameElement<T> for T {
     label = "this coefficient has type `{Self}`, not `{T}`",
     note = "a coefficient is a scalar of the operands' element type (`2.0`, not `2`, for floats); to multiply by an array elementwise, write a call such as `\"ij,ij->ij\"(x, y)`"
 )]
-pub trait CoefficientOf<T>: sealed::Sealed<T> {
+pub trait CoefficientOf<T>: sealed::Same<T> {
     /// The reference, as a reference to `T` (the same type).
     fn cast_ref(&self) -> &T;
 }
