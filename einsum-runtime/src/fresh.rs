@@ -28,8 +28,8 @@ use std::mem::MaybeUninit;
 /// ```
 ///
 /// # Panics
-/// As `contract`, and if an axis does not have its loop's size or two axes
-/// share a loop.
+/// As `contract`, and if an axis does not have its loop's size, two axes
+/// share a loop, or one of the `n_free` free loops is no axis.
 #[inline(always)]
 pub fn contract_new<T, const R: usize, const L: usize, const K: usize>(
     shape: [usize; R],
@@ -44,7 +44,7 @@ where
     Dim<[usize; R]>: Dimension,
 {
     let mut fresh = Fresh::new(shape, axis_loops, space);
-    contract(n_free, fresh.output(), inputs, alpha, Write::Overwrite);
+    contract(n_free, fresh.output(n_free), inputs, alpha, Write::Overwrite);
     // SAFETY: an overwriting `contract` wrote every element (see `Fresh`).
     unsafe { fresh.assume_written() }
 }
@@ -83,7 +83,8 @@ where
     Dim<[usize; R]>: Dimension,
 {
     let mut fresh = Fresh::new(shape, axis_loops, space);
-    gemm(roles, fresh.output(), a, b, alpha, Write::Overwrite);
+    let free = roles.batch + roles.m + roles.n;
+    gemm(roles, fresh.output(free), a, b, alpha, Write::Overwrite);
     // SAFETY: an overwriting `gemm` wrote every element (see `Fresh`).
     unsafe { fresh.assume_written() }
 }
@@ -92,9 +93,10 @@ where
 /// overwrite through [`Fresh::output`].
 ///
 /// `contract` and `gemm` with [`Write::Overwrite`] write every element of an
-/// output whose axes are distinct loops of their own sizes (every index of
-/// the loop space is visited; with summed loops the output is first zeroed)
-/// and read an element only after writing it. The functions above are
+/// output whose axes are distinct loops of their own sizes, one on each free
+/// loop and none on a summed loop (every index of the free loops is visited;
+/// with summed loops the output is first zeroed), and read an element only
+/// after writing it. The functions above are
 /// inlined into the macro's code with the kernels' checks and plain loops,
 /// which is why this is a value rather than a function taking the step as a
 /// closure: closures that large were left out of line.
@@ -134,13 +136,23 @@ where
         }
     }
 
-    /// The array as the output of a step over the space.
+    /// The array as the output of a step over the space whose first `free`
+    /// loops are free (the others summed).
+    ///
+    /// # Panics
+    /// If a free loop is not one of the array's axes: the step would not
+    /// visit every element, and [`Fresh::assume_written`] would return
+    /// memory never written (with an empty free loop, none of it). That the
+    /// axes are on free loops only, the step checks.
     #[inline(always)]
-    fn output(&mut self) -> StridedMut<'_, T, L> {
+    fn output(&mut self, free: usize) -> StridedMut<'_, T, L> {
         let (mut strides, mut indexed) = ([0isize; L], [false; L]);
         for (&stride, &lp) in self.array.strides().iter().zip(&self.axis_loops) {
             strides[lp] = stride;
             indexed[lp] = true;
+        }
+        if let Some(lp) = (0..free.min(L)).find(|&lp| !indexed[lp]) {
+            panic!("einsum: free loop {lp} is no axis of the new output");
         }
         StridedMut {
             // `MaybeUninit<T>` has the layout of `T`.
@@ -156,8 +168,9 @@ where
     ///
     /// # Safety
     /// An overwriting `contract` or `gemm` must have run on [`Fresh::output`]
-    /// (and returned): each axis is a distinct loop of its own size, so the
-    /// step's loop space covered every index of the array. (If the step
+    /// (and returned), with the free loops that `output` was given: each
+    /// axis is a distinct loop of its own size and every free loop is an
+    /// axis, so the step's free loops covered every index of the array. (If the step
     /// panicked, the uninitialized array is simply dropped.)
     #[inline(always)]
     unsafe fn assume_written(self) -> Array<T, Dim<[usize; R]>> {
@@ -321,6 +334,57 @@ mod tests {
             s
         });
         assert_eq!(c, want);
+    }
+
+    /// `ij->j` told that both loops are free: with `i` empty the step
+    /// returns at once, and the new array would be memory never written.
+    #[test]
+    #[should_panic(expected = "free loop 0 is no axis of the new output")]
+    fn a_free_loop_that_is_no_axis_is_refused() {
+        let x = Array2::<f64>::zeros((0, 3));
+        let space = LoopSpace::new([0, 3]);
+        let vx = View::<f64, 2>::new(&x, &SITE, 0).unwrap();
+        let _ = contract_new([3], [1], &space, 2, [vx.in_loops(&space, [0, 1])], 1.0);
+    }
+
+    /// The same through GEMM: `ij,jk->k` told that `i` is an m loop.
+    #[test]
+    #[should_panic(expected = "free loop 0 is no axis of the new output")]
+    fn a_gemm_free_loop_that_is_no_axis_is_refused() {
+        let a = Array2::<f64>::zeros((0, 4));
+        let b = Array2::<f64>::zeros((4, 5));
+        let space = LoopSpace::new([0, 5, 4]);
+        let (va, vb) = (
+            View::<f64, 2>::new(&a, &SITE, 0).unwrap(),
+            View::<f64, 2>::new(&b, &SITE, 1).unwrap(),
+        );
+        let roles = Roles {
+            batch: 0,
+            m: 1,
+            n: 1,
+            k: 1,
+        };
+        let _ = gemm_new(
+            [5],
+            [1],
+            &space,
+            roles,
+            va.in_loops(&space, [0, 2]),
+            vb.in_loops(&space, [2, 1]),
+            1.0,
+        );
+    }
+
+    /// `ij->ij` told that `j` is summed: the new array is empty, but with
+    /// nothing to sum the step would zero the free loop `i` through the
+    /// empty array's dangling pointer (a segmentation fault natively).
+    #[test]
+    #[should_panic(expected = "the output of a step has an axis on a summed loop")]
+    fn an_empty_output_on_a_summed_loop_is_refused() {
+        let x = Array2::<f64>::zeros((3, 0));
+        let space = LoopSpace::new([3, 0]);
+        let vx = View::<f64, 2>::new(&x, &SITE, 0).unwrap();
+        let _ = contract_new([3, 0], [0, 1], &space, 1, [vx.in_loops(&space, [0, 1])], 1.0);
     }
 
     #[test]

@@ -64,8 +64,8 @@ impl Roles {
 /// ```
 ///
 /// # Panics
-/// If the roles do not cover the loops, or the operands were checked against
-/// different loop spaces.
+/// If the roles do not cover the loops, the operands were checked against
+/// different loop spaces, or the output has an axis on a k loop.
 #[inline(always)]
 pub fn gemm<T: LinalgScalar + Send + Sync, const L: usize>(
     roles: Roles,
@@ -87,6 +87,11 @@ pub fn gemm<T: LinalgScalar + Send + Sync, const L: usize>(
     );
     let sizes = out.sizes();
     let [m_loops, n_loops, k_loops] = roles.loops();
+    // As in `contract`: the output may only have axes on the free loops.
+    assert!(
+        !out.indexed[k_loops.clone()].contains(&true),
+        "einsum: the output of a step has an axis on a summed loop"
+    );
     let independent = |strides: &[isize; L], loops: std::ops::Range<usize>| {
         loops.into_iter().all(|l| strides[l] == 0)
     };
@@ -617,6 +622,35 @@ mod tests {
             let base = if write == Write::Accumulate { 1.0 } else { 0.0 };
             assert_eq!(c, expected.mapv(|x| x + base));
         }
+    }
+
+    /// An empty target with an axis on the (empty) k loop: `ij,jk->ij`
+    /// counted as `ij,jk->ik`. Nothing to sum, and zeroing the m and n loops
+    /// would write through the empty array's dangling pointer.
+    #[test]
+    #[should_panic(expected = "the output of a step has an axis on a summed loop")]
+    fn an_empty_output_on_a_k_loop_is_refused() {
+        let a = Array2::<f64>::zeros((4, 0));
+        let b = Array2::<f64>::zeros((0, 5));
+        let mut target = Array2::<f64>::zeros((4, 0));
+        let space = LoopSpace::new([4, 5, 0]);
+        let va = View::<f64, 2>::new(&a, &SITE, 0).unwrap();
+        let vb = View::<f64, 2>::new(&b, &SITE, 1).unwrap();
+        let mut out = ViewMut::new(&mut target, [4, 0], &SITE, "out").unwrap();
+        let roles = Roles {
+            batch: 0,
+            m: 1,
+            n: 1,
+            k: 1,
+        };
+        gemm(
+            roles,
+            out.in_loops(&space, [0, 2]),
+            va.in_loops(&space, [0, 2]),
+            vb.in_loops(&space, [2, 1]),
+            1.0,
+            Write::Overwrite,
+        );
     }
 
     #[test]

@@ -45,7 +45,7 @@ pub enum Write {
 ///
 /// # Panics
 /// If the operands were checked against different loop spaces, or the output
-/// depends on a summed loop.
+/// has an axis on a summed loop (one of the loops from `n_free` on).
 #[inline(always)]
 pub fn contract<T: LinalgScalar + Send + Sync, const L: usize, const K: usize>(
     n_free: usize,
@@ -60,9 +60,13 @@ pub fn contract<T: LinalgScalar + Send + Sync, const L: usize, const K: usize>(
         inputs.iter().all(|input| input.space.is(out.space)),
         "einsum: step operands checked against different loop spaces"
     );
+    // `n_free` decides which loops the kernels walk to write the output, so
+    // it is checked against the output's axes rather than trusted: an axis
+    // on a summed loop (even one of length 0, with stride 0) would be left
+    // unwalked, and an empty output zero-filled through a dangling pointer.
     assert!(
-        out.strides[n_free..].iter().all(|&s| s == 0),
-        "einsum: the output of a step depends on a summed loop"
+        !out.indexed[n_free..].contains(&true),
+        "einsum: the output of a step has an axis on a summed loop"
     );
     if sizes[..n_free].contains(&0) {
         return;
@@ -1174,6 +1178,26 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// An empty target with an axis on a summed loop (`ij->ij` told that
+    /// `j` is summed): nothing to sum, and zeroing the free loop `i` would
+    /// write through the empty array's dangling pointer.
+    #[test]
+    #[should_panic(expected = "the output of a step has an axis on a summed loop")]
+    fn an_empty_output_on_a_summed_loop_is_refused() {
+        let a = Array2::<f64>::zeros((3, 0));
+        let mut target = Array2::<f64>::zeros((3, 0));
+        let space = LoopSpace::new([3, 0]);
+        let va = View::<f64, 2>::new(&a, &SITE, 0).unwrap();
+        let mut out = ViewMut::new(&mut target, [3, 0], &SITE, "out").unwrap();
+        contract(
+            1,
+            out.in_loops(&space, [0, 1]),
+            [va.in_loops(&space, [0, 1])],
+            1.0,
+            Write::Overwrite,
+        );
     }
 
     #[test]
