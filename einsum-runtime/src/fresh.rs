@@ -44,7 +44,13 @@ where
     Dim<[usize; R]>: Dimension,
 {
     let mut fresh = Fresh::new(shape, axis_loops, space);
-    contract(n_free, fresh.output(n_free), inputs, alpha, Write::Overwrite);
+    contract(
+        n_free,
+        fresh.output(n_free),
+        inputs,
+        alpha,
+        Write::Overwrite,
+    );
     // SAFETY: an overwriting `contract` wrote every element (see `Fresh`).
     unsafe { fresh.assume_written() }
 }
@@ -384,7 +390,14 @@ mod tests {
         let x = Array2::<f64>::zeros((3, 0));
         let space = LoopSpace::new([3, 0]);
         let vx = View::<f64, 2>::new(&x, &SITE, 0).unwrap();
-        let _ = contract_new([3, 0], [0, 1], &space, 1, [vx.in_loops(&space, [0, 1])], 1.0);
+        let _ = contract_new(
+            [3, 0],
+            [0, 1],
+            &space,
+            1,
+            [vx.in_loops(&space, [0, 1])],
+            1.0,
+        );
     }
 
     #[test]

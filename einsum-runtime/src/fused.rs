@@ -353,6 +353,8 @@ mod parallel {
     // are replaced by each thread's own), and the caller's borrows outlive
     // the scope that joins them.
     unsafe impl<T: Send + Sync, const P: usize> Send for Shared<T, P> {}
+    // SAFETY: as for `Send`: shared between the workers, the pointers are
+    // only read through.
     unsafe impl<T: Send + Sync, const P: usize> Sync for Shared<T, P> {}
 
     /// Runs the pass on several threads when it pays; returns whether it did.

@@ -319,7 +319,7 @@ unsafe fn raw_gemm<T: LinalgScalar>(
     csc: isize,
 ) {
     let t = TypeId::of::<T>();
-    // SAFETY (all arms): `T` is the type named in the arm, so the pointer and
+    // SAFETY: `T` is the type named in the arm, so the pointer and
     // value casts are identities; `Complex<F>` is `repr(C)` `{re, im}`, the
     // layout of matrixmultiply's `[F; 2]`. Bounds are the caller's contract.
     unsafe {

@@ -184,7 +184,7 @@ unsafe fn small<T: LinalgScalar, const L: usize, const K: usize>(
     let (mut o, mut at) = (out.ptr, inputs.each_ref().map(|i| i.ptr));
     let mut free_index = [0usize; L];
     loop {
-        // SAFETY (block): the outer loops are at in-range indices, and
+        // SAFETY: the outer loops are at in-range indices, and
         // positions 0..n of the innermost loop are in range.
         unsafe {
             if summed {
@@ -308,6 +308,8 @@ mod parallel {
     // disjoint output elements (see `run`), and the caller's borrows outlive
     // the scope that joins them.
     unsafe impl<T: Send + Sync, const K: usize> Send for Shared<T, K> {}
+    // SAFETY: as for `Send`: shared between the workers, the pointers are
+    // only read through and written at disjoint elements.
     unsafe impl<T: Send + Sync, const K: usize> Sync for Shared<T, K> {}
 
     /// Runs `nest` on several threads when it is large and has an output loop
@@ -465,7 +467,7 @@ impl<T: LinalgScalar, const L: usize, const K: usize> Nest<T, L, K> {
         let inner = self.order[L - 1];
         let out_step = self.out_strides[inner];
         let elementwise = out_step != 0 && self.in_strides.iter().all(|s| s[inner] != 0);
-        // SAFETY (whole body): as for this function; each call below walks
+        // SAFETY: as for this function; each call below walks
         // the two innermost loops over their whole ranges.
         unsafe {
             if !elementwise {
@@ -582,7 +584,9 @@ impl<T: LinalgScalar, const L: usize, const K: usize> Nest<T, L, K> {
     /// The innermost loop: `n` iterations with the given strides.
     ///
     /// # Safety
-    /// All `n` positions of `out` and of every input must be in bounds.
+    /// All `n` positions of `out` and of every input must be in bounds, and
+    /// `n` must be at least one: an operand that does not move (and, for a
+    /// summed loop, the output) is accessed at position 0 whatever `n`.
     #[inline]
     pub(crate) unsafe fn innermost(
         &self,
@@ -592,58 +596,78 @@ impl<T: LinalgScalar, const L: usize, const K: usize> Nest<T, L, K> {
         out_step: isize,
         in_steps: [isize; K],
     ) {
-        // SAFETY (whole body): the caller guarantees positions 0..n are in bounds.
-        unsafe {
-            if out_step == 0 {
-                // A summed loop: a reduction into one output element.
-                self.store(out, reduce(inputs, in_steps, n));
-                return;
+        if out_step == 0 {
+            // A summed loop: a reduction into one output element.
+            // SAFETY: positions 0..n of every input and position 0 of `out`
+            // are in bounds (the caller's contract).
+            unsafe { self.store(out, reduce(inputs, in_steps, n)) };
+            return;
+        }
+        // A free loop: hoist the operands that do not move along it.
+        let mut factor = self.alpha;
+        let mut moving = [(std::ptr::null::<T>(), 0isize); K];
+        let mut count = 0;
+        for k in 0..K {
+            if in_steps[k] == 0 {
+                // SAFETY: position 0 of every input is in bounds (n >= 1).
+                factor = mul(factor, unsafe { *inputs[k] });
+            } else {
+                moving[count] = (inputs[k], in_steps[k]);
+                count += 1;
             }
-            // A free loop: hoist the operands that do not move along it.
-            let mut factor = self.alpha;
-            let mut moving = [(std::ptr::null::<T>(), 0isize); K];
-            let mut count = 0;
-            for k in 0..K {
-                if in_steps[k] == 0 {
-                    factor = mul(factor, *inputs[k]);
-                } else {
-                    moving[count] = (inputs[k], in_steps[k]);
-                    count += 1;
-                }
-            }
-            match count {
-                0 => {
+        }
+        match count {
+            0 => {
+                // SAFETY: positions 0..n of `out` are in bounds.
+                unsafe {
                     for t in 0..n as isize {
                         self.store_scaled(out.offset(t * out_step), factor);
                     }
                 }
-                1 => {
-                    let (x, sx) = moving[0];
-                    if out_step == 1 && sx == 1 && self.write == Write::Accumulate {
-                        let out = std::slice::from_raw_parts_mut(out, n);
-                        let x = std::slice::from_raw_parts(x, n);
-                        if is_one(factor) {
-                            // Column sums and the like: skipping the
-                            // multiplication is 25% faster (ij->j).
-                            for (o, &v) in out.iter_mut().zip(x) {
-                                *o = add(*o, v);
-                            }
-                        } else {
-                            for (o, &v) in out.iter_mut().zip(x) {
-                                *o = add(*o, mul(factor, v));
-                            }
-                        }
-                    } else if out_step == 1 && sx == 1 {
-                        // Rows of outer products and scaled copies: slices
-                        // let the compiler unroll without alias checks
-                        // (`i,j->ij` took 1.5x a hand loop without). The
-                        // output may be uninitialized, hence `MaybeUninit`.
-                        let out = std::slice::from_raw_parts_mut(out.cast::<MaybeUninit<T>>(), n);
-                        let x = std::slice::from_raw_parts(x, n);
+            }
+            1 => {
+                let (x, sx) = moving[0];
+                if out_step == 1 && sx == 1 && self.write == Write::Accumulate {
+                    // SAFETY: positions 0..n of `out` and `x` are in bounds
+                    // and, with unit steps, contiguous; the output's `&mut`
+                    // borrow guarantees that `x` does not alias it, and an
+                    // accumulated output is initialized.
+                    let (out, x) = unsafe {
+                        (
+                            std::slice::from_raw_parts_mut(out, n),
+                            std::slice::from_raw_parts(x, n),
+                        )
+                    };
+                    if is_one(factor) {
+                        // Column sums and the like: skipping the
+                        // multiplication is 25% faster (ij->j).
                         for (o, &v) in out.iter_mut().zip(x) {
-                            o.write(mul(factor, v));
+                            *o = add(*o, v);
                         }
                     } else {
+                        for (o, &v) in out.iter_mut().zip(x) {
+                            *o = add(*o, mul(factor, v));
+                        }
+                    }
+                } else if out_step == 1 && sx == 1 {
+                    // Rows of outer products and scaled copies: slices
+                    // let the compiler unroll without alias checks
+                    // (`i,j->ij` took 1.5x a hand loop without). The
+                    // output may be uninitialized, hence `MaybeUninit`.
+                    // SAFETY: as above; `MaybeUninit<T>` has the layout of
+                    // `T` and no validity requirement.
+                    let (out, x) = unsafe {
+                        (
+                            std::slice::from_raw_parts_mut(out.cast::<MaybeUninit<T>>(), n),
+                            std::slice::from_raw_parts(x, n),
+                        )
+                    };
+                    for (o, &v) in out.iter_mut().zip(x) {
+                        o.write(mul(factor, v));
+                    }
+                } else {
+                    // SAFETY: positions 0..n of `out` and `x` are in bounds.
+                    unsafe {
                         for t in 0..n as isize {
                             self.store_scaled(
                                 out.offset(t * out_step),
@@ -652,34 +676,40 @@ impl<T: LinalgScalar, const L: usize, const K: usize> Nest<T, L, K> {
                         }
                     }
                 }
-                2 => {
-                    let ((x, sx), (y, sy)) = (moving[0], moving[1]);
-                    match self.write {
-                        Write::Accumulate => {
-                            for t in 0..n as isize {
-                                let o = out.offset(t * out_step);
-                                *o =
-                                    add(*o, mul(factor, mul(*x.offset(t * sx), *y.offset(t * sy))));
-                            }
+            }
+            2 => {
+                let ((x, sx), (y, sy)) = (moving[0], moving[1]);
+                match self.write {
+                    // SAFETY: positions 0..n of `out`, `x` and `y` are in
+                    // bounds, and an accumulated output is initialized.
+                    Write::Accumulate => unsafe {
+                        for t in 0..n as isize {
+                            let o = out.offset(t * out_step);
+                            *o = add(*o, mul(factor, mul(*x.offset(t * sx), *y.offset(t * sy))));
                         }
-                        Write::Overwrite => {
-                            for t in 0..n as isize {
-                                *out.offset(t * out_step) =
-                                    mul(factor, mul(*x.offset(t * sx), *y.offset(t * sy)));
-                            }
+                    },
+                    // SAFETY: positions 0..n of `out`, `x` and `y` are in
+                    // bounds; `T: Copy` has no drop glue, so assigning over
+                    // an uninitialized output reads nothing.
+                    Write::Overwrite => unsafe {
+                        for t in 0..n as isize {
+                            *out.offset(t * out_step) =
+                                mul(factor, mul(*x.offset(t * sx), *y.offset(t * sy)));
                         }
-                    }
-                }
-                _ => {
-                    for t in 0..n as isize {
-                        let mut p = factor;
-                        for &(x, sx) in &moving[..count] {
-                            p = mul(p, *x.offset(t * sx));
-                        }
-                        self.store_scaled(out.offset(t * out_step), p);
-                    }
+                    },
                 }
             }
+            // SAFETY: positions 0..n of `out` and of every moving input are
+            // in bounds.
+            _ => unsafe {
+                for t in 0..n as isize {
+                    let mut p = factor;
+                    for &(x, sx) in &moving[..count] {
+                        p = mul(p, *x.offset(t * sx));
+                    }
+                    self.store_scaled(out.offset(t * out_step), p);
+                }
+            },
         }
     }
 
@@ -728,7 +758,7 @@ unsafe fn reduce<T: LinalgScalar, const K: usize>(
     steps: [isize; K],
     n: usize,
 ) -> T {
-    // SAFETY (whole body): the caller guarantees positions 0..n are in bounds.
+    // SAFETY: the caller guarantees positions 0..n are in bounds.
     unsafe {
         if n < ACCUMULATORS {
             let mut sum = T::zero();

@@ -208,7 +208,6 @@ where
 {
 }
 
-
 /// Holds exactly when `Self` and `U` are the same type: `einsum!` requires
 /// it between the first operand's element type and that of every other
 /// operand, coefficient and output target, so that a mismatch is one error
