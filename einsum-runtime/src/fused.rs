@@ -157,14 +157,15 @@ unsafe fn run<T: LinalgScalar, const L: usize, const P: usize>(
     let Some(first) = nests.first() else { return };
     let (order, sizes) = (first.order, first.sizes);
     if L < 2 {
-        let (inner, len) = if L == 0 {
-            (0, 1)
-        } else {
-            (order[0], sizes[order[0]])
-        };
         for (nest, &(out, inputs)) in nests.iter().zip(&pointers) {
-            // SAFETY: the loop, if any, covers exactly its own range.
-            unsafe { nest.innermost_of(inner, out, inputs, 0, len) };
+            if L == 0 {
+                // A pass over a rank-0 array: no loop to walk.
+                // SAFETY: the single index of an empty loop space is valid.
+                unsafe { nest.innermost(out, inputs, 1, 0, [0; 2]) };
+            } else {
+                // SAFETY: the loop covers exactly its own range.
+                unsafe { nest.innermost_of(order[0], out, inputs, 0, sizes[order[0]]) };
+            }
         }
         return;
     }
@@ -990,6 +991,39 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A pass over a rank-0 array: steps without any loop, overwriting and
+    /// accumulating.
+    #[test]
+    fn a_pass_without_loops() {
+        let (x, y, z) = (ndarray::arr0(2.0), ndarray::arr0(-3.0), ndarray::arr0(5.0));
+        let space = LoopSpace::new([]);
+        let scalar = |a| {
+            View::<f64, 0>::new(a, &SITE, 0)
+                .unwrap()
+                .in_loops(&space, [])
+        };
+        let (mut o1, mut o2) = (ndarray::arr0(f64::NAN), ndarray::arr0(1.0));
+        {
+            let mut m1 = ViewMut::new(&mut o1, [], &SITE, "o").unwrap();
+            let mut m2 = ViewMut::new(&mut o2, [], &SITE, "o").unwrap();
+            contract_fused([
+                FusedStep {
+                    out: m1.in_loops(&space, []),
+                    inputs: [scalar(&x), scalar(&y)],
+                    alpha: 1.0,
+                    write: Write::Overwrite,
+                },
+                FusedStep {
+                    out: m2.in_loops(&space, []),
+                    inputs: [scalar(&x), scalar(&z)],
+                    alpha: 2.0,
+                    write: Write::Accumulate,
+                },
+            ]);
+        }
+        assert_eq!((o1[()], o2[()]), (2.0 * -3.0, 1.0 + 2.0 * 2.0 * 5.0));
     }
 
     /// Integers wrap, as in every kernel.
