@@ -98,8 +98,12 @@ pub fn gemm<T: LinalgScalar + Send + Sync, const L: usize>(
     let shaped_like_gemm = independent(&a.strides, n_loops.clone())
         && independent(&b.strides, m_loops.clone())
         && independent(&out.strides, k_loops.clone());
-    let work: usize = sizes.iter().product();
-    if !shaped_like_gemm || work < MIN_GEMM_WORK || !is_gemm_type::<T>() {
+    // Checked: broadcast (zero-stride) loops may multiply past `usize::MAX`,
+    // with or without an empty loop after them. Such a step is left to the
+    // loop kernel, which checks its work the same way (and, GEMM or not,
+    // could never finish one that large unless a loop is empty).
+    let work = sizes.iter().try_fold(1usize, |w, &n| w.checked_mul(n));
+    if !shaped_like_gemm || work.is_none_or(|w| w < MIN_GEMM_WORK) || !is_gemm_type::<T>() {
         return contract(batch + m + n, out, [a, b], alpha, write);
     }
     // SAFETY: checked above.
@@ -112,7 +116,8 @@ pub fn gemm<T: LinalgScalar + Send + Sync, const L: usize>(
 /// # Safety
 /// What `gemm` checks: the operands were checked against one loop space, in
 /// which they are shaped like a GEMM (`a` independent of the n loops, `b` of
-/// the m loops, `out` of the k loops), and `T` is a GEMM type.
+/// the m loops, `out` of the k loops) and whose sizes multiply to at most
+/// `usize::MAX` (so do those of any of its loops), and `T` is a GEMM type.
 #[inline(never)]
 unsafe fn gemm_large<T: LinalgScalar + Send + Sync, const L: usize>(
     roles: Roles,

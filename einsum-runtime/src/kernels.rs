@@ -319,7 +319,8 @@ mod parallel {
         out: *mut T,
         inputs: [*const T; K],
     ) -> bool {
-        let work: usize = nest.sizes.iter().product();
+        // Saturating: broadcast loops may multiply past `usize::MAX`.
+        let work = nest.sizes.iter().fold(1usize, |w, &n| w.saturating_mul(n));
         let threads = rayon::current_num_threads();
         let split = nest
             .order
