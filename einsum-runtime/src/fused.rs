@@ -11,7 +11,7 @@
 
 use crate::kernels::{advance, fill_zero, offset_inputs, Nest, Write, LONG_STRIDE};
 use crate::operand::{Strided, StridedMut};
-use crate::scalar::{add, mul};
+use crate::scalar::{add, mul, scale};
 use ndarray::LinalgScalar;
 use std::ops::Range;
 
@@ -627,7 +627,7 @@ impl<T: LinalgScalar> Sweep<T> {
                     let out = acc.out.wrapping_offset(c as isize * acc.o);
                     *out = add(
                         *out,
-                        mul(
+                        scale(
                             acc.alpha,
                             to_column.iter().fold(T::zero(), |s, &x| add(s, x)),
                         ),
@@ -640,7 +640,7 @@ impl<T: LinalgScalar> Sweep<T> {
                 // SAFETY: the block's rows are in range for the output.
                 unsafe {
                     let out = acc.out.wrapping_offset((r0 + j) as isize * acc.o);
-                    *out = add(*out, mul(acc.alpha, sum));
+                    *out = add(*out, scale(acc.alpha, sum));
                 }
             }
         }

@@ -7,7 +7,7 @@
 //! broadcasting and reductions alike.
 
 use crate::operand::{Strided, StridedMut};
-use crate::scalar::{add, is_one, mul};
+use crate::scalar::{add, is_complex, is_one, is_unit_coefficient, mul, scale};
 use ndarray::LinalgScalar;
 use std::mem::MaybeUninit;
 
@@ -169,7 +169,7 @@ unsafe fn small<T: LinalgScalar, const L: usize, const K: usize>(
             store(
                 out.ptr,
                 write,
-                mul(alpha, product(inputs.each_ref().map(|i| i.ptr), 0, [0; K])),
+                scale(alpha, product(inputs.each_ref().map(|i| i.ptr), 0, [0; K])),
             )
         };
         return;
@@ -183,6 +183,7 @@ unsafe fn small<T: LinalgScalar, const L: usize, const K: usize>(
     let outer_summed = &loops[n_free.min(inner)..inner];
     let (mut o, mut at) = (out.ptr, inputs.each_ref().map(|i| i.ptr));
     let mut free_index = [0usize; L];
+    let unit = is_unit_coefficient(alpha);
     loop {
         // SAFETY: the outer loops are at in-range indices, and
         // positions 0..n of the innermost loop are in range.
@@ -198,10 +199,11 @@ unsafe fn small<T: LinalgScalar, const L: usize, const K: usize>(
                         break;
                     }
                 }
-                store(o, write, mul(alpha, sum));
+                store(o, write, scale(alpha, sum));
             } else {
                 for t in 0..n as isize {
-                    let value = mul(alpha, product(at, t, in_steps));
+                    let p = product(at, t, in_steps);
+                    let value = if unit { p } else { mul(alpha, p) };
                     store(o.wrapping_offset(t * out_step), write, value);
                 }
             }
@@ -488,6 +490,11 @@ impl<T: LinalgScalar, const L: usize, const K: usize> Nest<T, L, K> {
                 (Write::Overwrite, false) => {
                     self.elementwise_tiles(out, inputs, |o, v| o.write(mul(alpha, v)))
                 }
+                // Complex only (see `is_unit_coefficient`): false at compile
+                // time for the other types, which multiply by one exactly.
+                (Write::Accumulate, true) if is_unit_coefficient(alpha) => {
+                    self.elementwise_tiles(out, inputs, |o, v| *o = add(*o, v))
+                }
                 (Write::Accumulate, _) => {
                     self.elementwise_tiles(out, inputs, |o, v| *o = add(*o, mul(alpha, v)))
                 }
@@ -604,19 +611,27 @@ impl<T: LinalgScalar, const L: usize, const K: usize> Nest<T, L, K> {
             unsafe { self.store(out, reduce(inputs, in_steps, n)) };
             return;
         }
-        // A free loop: hoist the operands that do not move along it.
+        // A free loop: hoist the operands that do not move along it into
+        // `factor`, the coefficient times those operands. While `unit`, it
+        // is still a unit coefficient, which is not multiplied (see
+        // `is_unit_coefficient`).
         let mut factor = self.alpha;
+        let mut unit = is_unit_coefficient(factor);
         let mut moving = [(std::ptr::null::<T>(), 0isize); K];
         let mut count = 0;
         for k in 0..K {
             if in_steps[k] == 0 {
                 // SAFETY: position 0 of every input is in bounds (n >= 1).
-                factor = mul(factor, unsafe { *inputs[k] });
+                let x = unsafe { *inputs[k] };
+                factor = if unit { x } else { mul(factor, x) };
+                unit = false;
             } else {
                 moving[count] = (inputs[k], in_steps[k]);
                 count += 1;
             }
         }
+        // `factor * x`, or `x` while `factor` is a unit coefficient.
+        let times = |x: T| if unit { x } else { mul(factor, x) };
         match count {
             0 => {
                 // SAFETY: positions 0..n of `out` are in bounds.
@@ -639,7 +654,9 @@ impl<T: LinalgScalar, const L: usize, const K: usize> Nest<T, L, K> {
                             std::slice::from_raw_parts(x, n),
                         )
                     };
-                    if is_one(factor) {
+                    // A complex `factor` of one is skipped only while it
+                    // is a unit coefficient: `1 * x` is not `x` for them.
+                    if unit || (!is_complex::<T>() && is_one(factor)) {
                         // Column sums and the like: skipping the
                         // multiplication is 25% faster (ij->j).
                         for (o, &v) in out.iter_mut().zip(x) {
@@ -664,16 +681,13 @@ impl<T: LinalgScalar, const L: usize, const K: usize> Nest<T, L, K> {
                         )
                     };
                     for (o, &v) in out.iter_mut().zip(x) {
-                        o.write(mul(factor, v));
+                        o.write(times(v));
                     }
                 } else {
                     // SAFETY: positions 0..n of `out` and `x` are in bounds.
                     unsafe {
                         for t in 0..n as isize {
-                            self.store_scaled(
-                                out.offset(t * out_step),
-                                mul(factor, *x.offset(t * sx)),
-                            );
+                            self.store_scaled(out.offset(t * out_step), times(*x.offset(t * sx)));
                         }
                     }
                 }
@@ -686,7 +700,7 @@ impl<T: LinalgScalar, const L: usize, const K: usize> Nest<T, L, K> {
                     Write::Accumulate => unsafe {
                         for t in 0..n as isize {
                             let o = out.offset(t * out_step);
-                            *o = add(*o, mul(factor, mul(*x.offset(t * sx), *y.offset(t * sy))));
+                            *o = add(*o, times(mul(*x.offset(t * sx), *y.offset(t * sy))));
                         }
                     },
                     // SAFETY: positions 0..n of `out`, `x` and `y` are in
@@ -695,7 +709,7 @@ impl<T: LinalgScalar, const L: usize, const K: usize> Nest<T, L, K> {
                     Write::Overwrite => unsafe {
                         for t in 0..n as isize {
                             *out.offset(t * out_step) =
-                                mul(factor, mul(*x.offset(t * sx), *y.offset(t * sy)));
+                                times(mul(*x.offset(t * sx), *y.offset(t * sy)));
                         }
                     },
                 }
@@ -704,8 +718,9 @@ impl<T: LinalgScalar, const L: usize, const K: usize> Nest<T, L, K> {
             // in bounds.
             _ => unsafe {
                 for t in 0..n as isize {
-                    let mut p = factor;
-                    for &(x, sx) in &moving[..count] {
+                    let (x, sx) = moving[0];
+                    let mut p = times(*x.offset(t * sx));
+                    for &(x, sx) in &moving[1..count] {
                         p = mul(p, *x.offset(t * sx));
                     }
                     self.store_scaled(out.offset(t * out_step), p);
@@ -718,7 +733,7 @@ impl<T: LinalgScalar, const L: usize, const K: usize> Nest<T, L, K> {
     #[inline(always)]
     unsafe fn store(&self, out: *mut T, value: T) {
         // SAFETY: the caller guarantees `out` is in bounds.
-        unsafe { self.store_scaled(out, mul(self.alpha, value)) }
+        unsafe { self.store_scaled(out, scale(self.alpha, value)) }
     }
 
     /// `*out (=|+=) value` (already scaled).
@@ -876,12 +891,8 @@ unsafe fn sum_generic<T: LinalgScalar, const K: usize>(
 ) -> T {
     let mut acc = T::zero();
     for t in 0..n as isize {
-        let mut p = T::one();
-        for k in 0..K {
-            // SAFETY: the caller guarantees position t is in bounds.
-            p = mul(p, unsafe { *inputs[k].offset(t * steps[k]) });
-        }
-        acc = add(acc, p);
+        // SAFETY: the caller guarantees position t is in bounds.
+        acc = add(acc, unsafe { product(inputs, t, steps) });
     }
     acc
 }
@@ -1246,5 +1257,181 @@ mod tests {
             Write::Overwrite,
         );
         assert_eq!(out.into_scalar(), (3u32 * 200 * 200 % 256) as u8);
+    }
+
+    /// A complex unit coefficient is never multiplied, in any path: with
+    /// `inf + 0i` on a diagonal, `(1 + 0i) * x` would turn its zero parts
+    /// into NaN. One to three inputs, moving and hoisted, summed and free
+    /// innermost loops, plain loops (up to 8 x 8), the nest and its tiles
+    /// (40 x 40), overwriting and accumulating. The reference multiplies the
+    /// inputs in order from the first and sums from zero, as numpy does.
+    #[test]
+    fn a_complex_unit_coefficient_is_never_multiplied() {
+        use num_complex::Complex;
+        type C = Complex<f64>;
+        let same = |x: C, y: C| {
+            let part = |a: f64, b: f64| a == b || (a.is_nan() && b.is_nan());
+            part(x.re, y.re) && part(x.im, y.im)
+        };
+        let one = C::new(1.0, 0.0);
+        for n in [1, 3, 8, 40] {
+            let a = Array2::from_shape_fn((n, n), |(i, j)| {
+                if i == j {
+                    C::new(f64::INFINITY, 0.0)
+                } else {
+                    C::new(((i * 3 + j) % 5) as f64 - 2.0, ((i + 2 * j) % 3) as f64)
+                }
+            });
+            // `(inf + 0i) * v[j]` has one NaN part, `(inf + 0i) * w * w`
+            // too, where `(1 + 0i) * (inf + 0i)` first would make both NaN.
+            let v = Array1::from_shape_fn(n, |i| C::new(i as f64 - 1.0, 0.0));
+            let w = Array2::from_shape_fn((n, n), |(i, j)| C::new(((i + j) % 2 + 1) as f64, 1.0));
+            let u = Array1::from_shape_fn(n, |i| a[[i, (i + 1) % n]]);
+            let va = View::<C, 2>::new(&a, &SITE, 0).unwrap();
+            let vv = View::<C, 1>::new(&v, &SITE, 1).unwrap();
+            let vw = View::<C, 2>::new(&w, &SITE, 1).unwrap();
+            let vu = View::<C, 1>::new(&u, &SITE, 1).unwrap();
+            let space = LoopSpace::new([n, n]);
+            let (row, column) = ([0, 1], [1, 0]);
+            // (name, n_free, output axes, the inputs' axes, value at (i, j))
+            type Term<'t> = &'t dyn Fn(usize, usize) -> C;
+            let cases: [(&str, usize, &[usize], Vec<Strided<C, 2>>, Term); 11] = [
+                (
+                    "ij->ij",
+                    2,
+                    &[0, 1],
+                    vec![va.in_loops(&space, row)],
+                    &|i, j| a[[i, j]],
+                ),
+                (
+                    "ij->ji",
+                    2,
+                    &[1, 0],
+                    vec![va.in_loops(&space, row)],
+                    &|i, j| a[[i, j]],
+                ),
+                ("ij->i", 1, &[0], vec![va.in_loops(&space, row)], &|i, j| {
+                    a[[i, j]]
+                }),
+                (
+                    "ji->i",
+                    1,
+                    &[0],
+                    vec![va.in_loops(&space, column)],
+                    &|i, j| a[[j, i]],
+                ),
+                (
+                    "ij,j->i",
+                    1,
+                    &[0],
+                    vec![va.in_loops(&space, row), vv.in_loops(&space, [1])],
+                    &|i, j| a[[i, j]] * v[j],
+                ),
+                (
+                    "i,ij->ij",
+                    2,
+                    &[0, 1],
+                    vec![vv.in_loops(&space, [0]), va.in_loops(&space, row)],
+                    &|i, j| v[i] * a[[i, j]],
+                ),
+                (
+                    "ij,ij,ji->i",
+                    1,
+                    &[0],
+                    vec![
+                        va.in_loops(&space, row),
+                        vw.in_loops(&space, row),
+                        vw.in_loops(&space, column),
+                    ],
+                    &|i, j| a[[i, j]] * w[[i, j]] * w[[j, i]],
+                ),
+                (
+                    "ij,ij,ij->ij",
+                    2,
+                    &[0, 1],
+                    vec![
+                        va.in_loops(&space, row),
+                        vw.in_loops(&space, row),
+                        vw.in_loops(&space, row),
+                    ],
+                    &|i, j| a[[i, j]] * w[[i, j]] * w[[i, j]],
+                ),
+                (
+                    "ij,ji->ij",
+                    2,
+                    &[0, 1],
+                    vec![va.in_loops(&space, row), va.in_loops(&space, column)],
+                    &|i, j| a[[i, j]] * a[[j, i]],
+                ),
+                (
+                    "i->ij",
+                    2,
+                    &[0, 1],
+                    vec![vu.in_loops(&space, [0])],
+                    &|i, _| u[i],
+                ),
+                (
+                    "ij,j->ij",
+                    2,
+                    &[0, 1],
+                    vec![va.in_loops(&space, row), vv.in_loops(&space, [1])],
+                    &|i, j| a[[i, j]] * v[j],
+                ),
+            ];
+            for (name, n_free, axes, inputs, term) in cases {
+                for write in [Write::Overwrite, Write::Accumulate] {
+                    let base = C::new(-1.0, 2.0);
+                    let at = |i: usize, j: usize| if axes == [1, 0] { (j, i) } else { (i, j) };
+                    let (rows, columns) = if n_free == 2 { (n, n) } else { (n, 1) };
+                    let mut want = Array2::from_elem((rows, columns), C::new(0.0, 0.0));
+                    for i in 0..n {
+                        for j in 0..n {
+                            let (r, c) = at(i, j);
+                            let c = if n_free == 2 { c } else { 0 };
+                            want[[r, c]] += term(i, j);
+                        }
+                    }
+                    if write == Write::Accumulate {
+                        want.mapv_inplace(|x| base + x);
+                    }
+                    let mut target = Array2::from_elem((rows, columns), base);
+                    let shape = [rows, columns];
+                    let mut whole = ViewMut::new(&mut target, shape, &SITE, "out").unwrap();
+                    let got = if n_free == 2 {
+                        let out = whole.in_loops(&space, [axes[0], axes[1]]);
+                        run_contract(n_free, out, &inputs, one, write);
+                        target
+                    } else {
+                        drop(whole);
+                        let mut column = target.column_mut(0);
+                        let mut out = ViewMut::new(&mut column, [n], &SITE, "out").unwrap();
+                        run_contract(n_free, out.in_loops(&space, [0]), &inputs, one, write);
+                        target
+                    };
+                    for (index, (&x, &y)) in got.iter().zip(&want).enumerate() {
+                        assert!(
+                            same(x, y),
+                            "{name}, n = {n}, {write:?}: {x} at {index}, want {y}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// `contract` with one to three inputs given as a slice.
+    fn run_contract<T: LinalgScalar + Send + Sync>(
+        n_free: usize,
+        out: StridedMut<'_, T, 2>,
+        inputs: &[Strided<'_, T, 2>],
+        alpha: T,
+        write: Write,
+    ) {
+        match *inputs {
+            [x] => contract(n_free, out, [x], alpha, write),
+            [x, y] => contract(n_free, out, [x, y], alpha, write),
+            [x, y, z] => contract(n_free, out, [x, y, z], alpha, write),
+            _ => unreachable!("one to three inputs"),
+        }
     }
 }
