@@ -127,19 +127,21 @@ pub use ndarray;
 /// whenever the macros change.
 #[doc(hidden)]
 pub mod __private {
+    pub use einsum_runtime::allocation::{check_allocations, zeros, zeros_dyn, Allocation};
     pub use einsum_runtime::fresh::{contract_new, gemm_new};
     pub use einsum_runtime::fused::{contract_fused, FusedStep};
     pub use einsum_runtime::gemm::{gemm, Roles};
     pub use einsum_runtime::kernels::{contract, Write};
     pub use einsum_runtime::operand::{
         as_coefficient, as_element, element_of, require_at_least_rank, shape_of, tie_element,
-        zeros, zeros_dyn, Element, LoopSpace, View, ViewMut,
+        Element,
     };
     pub use einsum_runtime::scalar::{add, from_count, mul, neg, one, zero};
     pub use einsum_runtime::shape::{
-        bind, bind_ellipsis, check_allocations, Allocation, EinsumError, EllipsisOperand,
-        Occurrence, Site,
+        bind, bind_ellipsis, EinsumError, EllipsisOperand, Occurrence, Site,
     };
+    pub use einsum_runtime::strided::LoopSpace;
+    pub use einsum_runtime::view::{View, ViewMut};
 
     /// The value, or a panic with the error's message at the macro's call site.
     #[track_caller]

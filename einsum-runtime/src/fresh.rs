@@ -7,9 +7,8 @@
 
 use crate::gemm::{gemm, Roles};
 use crate::kernels::{contract, Write};
-use crate::operand::{LoopSpace, Strided, StridedMut};
+use crate::strided::{LoopSpace, Strided, StridedMut};
 use ndarray::{Array, Dim, Dimension, LinalgScalar};
-use std::marker::PhantomData;
 use std::mem::MaybeUninit;
 
 /// `contract` (see [`crate::kernels::contract`]) into a new array of shape
@@ -17,7 +16,8 @@ use std::mem::MaybeUninit;
 ///
 /// ```
 /// use einsum_runtime::fresh::contract_new;
-/// use einsum_runtime::operand::{LoopSpace, View};
+/// use einsum_runtime::strided::LoopSpace;
+/// use einsum_runtime::view::View;
 /// use einsum_runtime::shape::Site;
 /// const SITE: Site = Site { subscripts: "i,j->ij", operands: &["x", "y"] };
 /// let (x, y) = (ndarray::arr1(&[1.0, 2.0]), ndarray::arr1(&[3.0, 4.0, 5.0]));
@@ -60,7 +60,8 @@ where
 /// ```
 /// use einsum_runtime::fresh::gemm_new;
 /// use einsum_runtime::gemm::Roles;
-/// use einsum_runtime::operand::{LoopSpace, View};
+/// use einsum_runtime::strided::LoopSpace;
+/// use einsum_runtime::view::View;
 /// use einsum_runtime::shape::Site;
 /// const SITE: Site = Site { subscripts: "ij,jk->ik", operands: &["a", "b"] };
 /// let a = ndarray::Array2::<f64>::ones((40, 30));
@@ -116,23 +117,10 @@ impl<'s, T: LinalgScalar, const R: usize, const L: usize> Fresh<'s, T, R, L>
 where
     Dim<[usize; R]>: Dimension,
 {
-    /// Allocates an array of `shape`, whose axis `d` is loop
+    /// Allocates an array of `shape`, whose axis `d` is to be loop
     /// `axis_loops[d]` of `space`.
-    ///
-    /// # Panics
-    /// If an axis does not have its loop's size or two axes share a loop.
     #[inline(always)]
     fn new(shape: [usize; R], axis_loops: [usize; R], space: &'s LoopSpace<L>) -> Self {
-        for (d, (&len, &lp)) in shape.iter().zip(&axis_loops).enumerate() {
-            assert_eq!(
-                len, space.sizes[lp],
-                "einsum: output axis {d} does not have the size of loop {lp}"
-            );
-            assert!(
-                !axis_loops[..d].contains(&lp),
-                "einsum: two output axes on loop {lp}"
-            );
-        }
         let mut dim = Dim::<[usize; R]>::default();
         dim.slice_mut().copy_from_slice(&shape);
         Fresh {
@@ -146,28 +134,13 @@ where
     /// loops are free (the others summed).
     ///
     /// # Panics
-    /// If a free loop is not one of the array's axes: the step would not
-    /// visit every element, and [`Fresh::assume_written`] would return
-    /// memory never written (with an empty free loop, none of it). That the
-    /// axes are on free loops only, the step checks.
+    /// If an axis does not have its loop's size, two axes share a loop, or a
+    /// free loop is not one of the axes (see [`StridedMut::of_new_array`]):
+    /// the step would not visit every element, and [`Fresh::assume_written`]
+    /// would return memory never written.
     #[inline(always)]
     fn output(&mut self, free: usize) -> StridedMut<'_, T, L> {
-        let (mut strides, mut indexed) = ([0isize; L], [false; L]);
-        for (&stride, &lp) in self.array.strides().iter().zip(&self.axis_loops) {
-            strides[lp] = stride;
-            indexed[lp] = true;
-        }
-        if let Some(lp) = (0..free.min(L)).find(|&lp| !indexed[lp]) {
-            panic!("einsum: free loop {lp} is no axis of the new output");
-        }
-        StridedMut {
-            // `MaybeUninit<T>` has the layout of `T`.
-            ptr: self.array.as_mut_ptr().cast::<T>(),
-            strides,
-            space: self.space,
-            indexed,
-            life: PhantomData,
-        }
+        StridedMut::of_new_array(&mut self.array, &self.axis_loops, self.space, free)
     }
 
     /// The array, once written.
@@ -176,8 +149,8 @@ where
     /// An overwriting `contract` or `gemm` must have run on [`Fresh::output`]
     /// (and returned), with the free loops that `output` was given: each
     /// axis is a distinct loop of its own size and every free loop is an
-    /// axis, so the step's free loops covered every index of the array. (If the step
-    /// panicked, the uninitialized array is simply dropped.)
+    /// axis, so the step's free loops covered every index of the array. (If
+    /// the step panicked, the uninitialized array is simply dropped.)
     #[inline(always)]
     unsafe fn assume_written(self) -> Array<T, Dim<[usize; R]>> {
         // SAFETY: every element was written (see above).
@@ -188,8 +161,8 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::operand::View;
     use crate::shape::Site;
+    use crate::view::View;
     use ndarray::{s, Array1, Array2, Array3, ShapeBuilder};
 
     const SITE: Site = Site {

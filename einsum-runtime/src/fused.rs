@@ -10,8 +10,8 @@
 //! transposed (`a[j,k] a[k,j]`) finds its other tile in cache too.
 
 use crate::kernels::{advance, fill_zero, offset_inputs, Nest, Write, LONG_STRIDE};
-use crate::operand::{Strided, StridedMut};
 use crate::scalar::{add, mul, scale};
+use crate::strided::{Strided, StridedMut};
 use ndarray::LinalgScalar;
 use std::ops::Range;
 
@@ -37,8 +37,9 @@ pub struct FusedStep<'a, T, const L: usize> {
 /// ```
 /// use einsum_runtime::fused::{contract_fused, FusedStep};
 /// use einsum_runtime::kernels::Write;
-/// use einsum_runtime::operand::{LoopSpace, View, ViewMut};
 /// use einsum_runtime::shape::Site;
+/// use einsum_runtime::strided::LoopSpace;
+/// use einsum_runtime::view::{View, ViewMut};
 /// const SITE: Site = Site { subscripts: "ij,j->i", operands: &["a", "v"] };
 /// let a = ndarray::arr2(&[[1.0, 2.0], [3.0, 4.0]]);
 /// let v = ndarray::arr1(&[1.0, 10.0]);
@@ -66,31 +67,32 @@ pub fn contract_fused<T: LinalgScalar + Send + Sync, const L: usize, const P: us
     let Some(first) = steps.first() else { return };
     let sizes = *first.out.sizes();
     assert!(
-        steps.iter().all(|s| s.out.space.is(first.out.space)
-            && s.inputs.iter().all(|i| i.space.is(first.out.space))),
+        steps.iter().all(|s| s.out.space().is(first.out.space())
+            && s.inputs.iter().all(|i| i.space().is(first.out.space()))),
         "einsum: fused steps checked against different loop spaces"
     );
-    let order = anchor_order(&sizes, &first.inputs[0].strides);
+    let order = anchor_order(&sizes, &first.inputs[0].strides());
     let nests: [Nest<T, L, 2>; P] = std::array::from_fn(|p| {
         let step = &steps[p];
-        let summed = (0..L).any(|l| !step.out.indexed[l] && sizes[l] > 1);
+        let (indexed, out_strides) = (step.out.indexed(), step.out.strides());
+        let summed = (0..L).any(|l| !indexed[l] && sizes[l] > 1);
         let mut write = step.write;
         if write == Write::Overwrite && (summed || sizes.contains(&0)) {
             let (mut free_sizes, mut free_strides, mut count) = ([0; L], [0; L], 0);
-            for l in (0..L).filter(|&l| step.out.indexed[l]) {
-                (free_sizes[count], free_strides[count]) = (sizes[l], step.out.strides[l]);
+            for l in (0..L).filter(|&l| indexed[l]) {
+                (free_sizes[count], free_strides[count]) = (sizes[l], out_strides[l]);
                 count += 1;
             }
             // SAFETY: `fill_zero` walks the loops the output has axes on, at
             // indices below their checked sizes.
-            unsafe { fill_zero(&free_sizes[..count], &free_strides[..count], step.out.ptr) };
+            unsafe { fill_zero(&free_sizes[..count], &free_strides[..count], step.out.ptr()) };
             write = Write::Accumulate;
         }
         Nest {
             order,
             sizes,
-            out_strides: step.out.strides,
-            in_strides: step.inputs.each_ref().map(|i| i.strides),
+            out_strides,
+            in_strides: step.inputs.each_ref().map(|i| i.strides()),
             alpha: step.alpha,
             write,
         }
@@ -98,10 +100,14 @@ pub fn contract_fused<T: LinalgScalar + Send + Sync, const L: usize, const P: us
     if sizes.contains(&0) {
         return;
     }
-    let pointers: [Pointers<T>; P] =
-        std::array::from_fn(|p| (steps[p].out.ptr, steps[p].inputs.each_ref().map(|i| i.ptr)));
+    let pointers: [Pointers<T>; P] = std::array::from_fn(|p| {
+        (
+            steps[p].out.ptr(),
+            steps[p].inputs.each_ref().map(|i| i.ptr()),
+        )
+    });
     #[cfg(feature = "threading")]
-    if parallel::run(&nests, pointers, steps.each_ref().map(|s| s.out.indexed)) {
+    if parallel::run(&nests, pointers, steps.each_ref().map(|s| s.out.indexed())) {
         return;
     }
     // SAFETY: every output and input was checked against `sizes` by
@@ -655,8 +661,9 @@ impl<T: LinalgScalar> Sweep<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::operand::{LoopSpace, View, ViewMut};
     use crate::shape::Site;
+    use crate::strided::LoopSpace;
+    use crate::view::{View, ViewMut};
     use ndarray::{s, Array, Array1, Array2, Array3, ArrayView1, ArrayView2, ShapeBuilder};
 
     const SITE: Site = Site {

@@ -10,7 +10,7 @@
 //! for GEMM to pay, run in the loop kernel instead.
 
 use crate::kernels::{advance, contract, fill_zero, Write};
-use crate::operand::{Strided, StridedMut};
+use crate::strided::{Strided, StridedMut};
 use ndarray::LinalgScalar;
 use num_complex::Complex;
 use std::any::TypeId;
@@ -49,8 +49,9 @@ impl Roles {
 /// ```
 /// use einsum_runtime::gemm::{gemm, Roles};
 /// use einsum_runtime::kernels::Write;
-/// use einsum_runtime::operand::{LoopSpace, View, ViewMut};
 /// use einsum_runtime::shape::Site;
+/// use einsum_runtime::strided::LoopSpace;
+/// use einsum_runtime::view::{View, ViewMut};
 /// const SITE: Site = Site { subscripts: "ij,jk->ik", operands: &["a", "b"] };
 /// let a = ndarray::Array2::<f64>::ones((40, 30));
 /// let b = ndarray::Array2::<f64>::ones((30, 20));
@@ -81,23 +82,18 @@ pub fn gemm<T: LinalgScalar + Send + Sync, const L: usize>(
         L,
         "einsum: GEMM roles do not cover the loops"
     );
-    assert!(
-        a.space.is(out.space) && b.space.is(out.space),
-        "einsum: step operands checked against different loop spaces"
-    );
+    out.assert_inputs_in_space(&[a, b]);
+    // As in `contract`: the output may only have axes on the free loops
+    // (the k loops come last).
+    out.assert_free_loops(batch + m + n);
     let sizes = out.sizes();
     let [m_loops, n_loops, k_loops] = roles.loops();
-    // As in `contract`: the output may only have axes on the free loops.
-    assert!(
-        !out.indexed[k_loops.clone()].contains(&true),
-        "einsum: the output of a step has an axis on a summed loop"
-    );
     let independent = |strides: &[isize; L], loops: std::ops::Range<usize>| {
         loops.into_iter().all(|l| strides[l] == 0)
     };
-    let shaped_like_gemm = independent(&a.strides, n_loops.clone())
-        && independent(&b.strides, m_loops.clone())
-        && independent(&out.strides, k_loops.clone());
+    let shaped_like_gemm = independent(&a.strides(), n_loops.clone())
+        && independent(&b.strides(), m_loops.clone())
+        && independent(&out.strides(), k_loops.clone());
     // Checked: broadcast (zero-stride) loops may multiply past `usize::MAX`,
     // with or without an empty loop after them. Such a step is left to the
     // loop kernel, which checks its work the same way (and, GEMM or not,
@@ -129,23 +125,24 @@ unsafe fn gemm_large<T: LinalgScalar + Send + Sync, const L: usize>(
 ) {
     let Roles { batch, m, n, .. } = roles;
     let sizes = *out.sizes();
+    let (out_strides, a_strides, b_strides) = (out.strides(), a.strides(), b.strides());
     let [m_loops, n_loops, k_loops] = roles.loops();
     let mut batch_loops = LoopList::<L>::default();
     (0..batch).for_each(|l| batch_loops.push(l));
     let gm = fuse(
         &sizes,
         m_loops,
-        [&out.strides, &a.strides],
+        [&out_strides, &a_strides],
         &mut batch_loops,
     );
     let gn = fuse(
         &sizes,
         n_loops,
-        [&out.strides, &b.strides],
+        [&out_strides, &b_strides],
         &mut batch_loops,
     );
     let free_batch = batch_loops.len;
-    let gk = fuse(&sizes, k_loops, [&a.strides, &b.strides], &mut batch_loops);
+    let gk = fuse(&sizes, k_loops, [&a_strides, &b_strides], &mut batch_loops);
     let batch_loops = batch_loops.as_slice();
     if gm.size == 0 || gn.size == 0 || batch_loops[..free_batch].iter().any(|&l| sizes[l] == 0) {
         return;
@@ -162,8 +159,8 @@ unsafe fn gemm_large<T: LinalgScalar + Send + Sync, const L: usize>(
         unsafe {
             fill_zero(
                 &sizes[..batch + m + n],
-                &out.strides[..batch + m + n],
-                out.ptr,
+                &out_strides[..batch + m + n],
+                out.ptr(),
             )
         };
     }
@@ -197,14 +194,14 @@ unsafe fn gemm_large<T: LinalgScalar + Send + Sync, const L: usize>(
             )
         }
     };
-    let (mut pa, mut pb, mut pc) = (a.ptr, b.ptr, out.ptr);
+    let (mut pa, mut pb, mut pc) = (a.ptr(), b.ptr(), out.ptr());
     let mut index = [0usize; L];
     loop {
         call(pa, pb, pc);
         if !advance(batch_loops, &sizes, &mut index, |l, by| {
-            pa = pa.wrapping_offset(a.strides[l] * by);
-            pb = pb.wrapping_offset(b.strides[l] * by);
-            pc = pc.wrapping_offset(out.strides[l] * by);
+            pa = pa.wrapping_offset(a_strides[l] * by);
+            pb = pb.wrapping_offset(b_strides[l] * by);
+            pc = pc.wrapping_offset(out_strides[l] * by);
         }) {
             return;
         }
@@ -418,8 +415,9 @@ fn cast<T: 'static + Copy, U: 'static + Copy>(value: T) -> U {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::operand::{LoopSpace, View, ViewMut};
     use crate::shape::Site;
+    use crate::strided::LoopSpace;
+    use crate::view::{View, ViewMut};
     use ndarray::{s, Array, Array2, Array3, ShapeBuilder};
 
     const SITE: Site = Site {

@@ -1,13 +1,13 @@
 //! Loop-nest kernels: the steps that are not handed to GEMM.
 //!
-//! A step is described by a [`LoopSpace`](crate::operand::LoopSpace) of `L`
+//! A step is described by a [`LoopSpace`](crate::strided::LoopSpace) of `L`
 //! loops: the first `n_free` loops index the output, the others are summed.
 //! Every operand carries one stride per loop (zero where it does not depend on
 //! the loop), so one kernel covers products, diagonals, traces, transposes,
 //! broadcasting and reductions alike.
 
-use crate::operand::{Strided, StridedMut};
 use crate::scalar::{add, is_complex, is_one, is_unit_coefficient, mul, scale};
+use crate::strided::{Strided, StridedMut};
 use ndarray::LinalgScalar;
 use std::mem::MaybeUninit;
 
@@ -30,15 +30,16 @@ pub enum Write {
 ///
 /// ```
 /// use einsum_runtime::kernels::{contract, Write};
-/// use einsum_runtime::operand::{LoopSpace, View};
 /// use einsum_runtime::shape::Site;
+/// use einsum_runtime::strided::LoopSpace;
+/// use einsum_runtime::view::{View, ViewMut};
 /// const SITE: Site = Site { subscripts: "ij,jk->ik", operands: &["a", "b"] };
 /// let a = ndarray::arr2(&[[1.0, 2.0], [3.0, 4.0]]);
 /// let mut c = ndarray::Array2::<f64>::zeros((2, 2));
 /// // loops: i, k (free), j (summed)
 /// let space = LoopSpace::new([2, 2, 2]);
 /// let va = View::<f64, 2>::new(&a, &SITE, 0).unwrap();
-/// let mut out = einsum_runtime::operand::ViewMut::new(&mut c, [2, 2], &SITE, "c").unwrap();
+/// let mut out = ViewMut::new(&mut c, [2, 2], &SITE, "c").unwrap();
 /// contract(2, out.in_loops(&space, [0, 1]), [va.in_loops(&space, [0, 2]), va.in_loops(&space, [2, 1])], 1.0, Write::Overwrite);
 /// assert_eq!(c, ndarray::arr2(&[[7.0, 10.0], [15.0, 22.0]]));
 /// ```
@@ -55,19 +56,8 @@ pub fn contract<T: LinalgScalar + Send + Sync, const L: usize, const K: usize>(
     write: Write,
 ) {
     let sizes = out.sizes();
-    assert!(n_free <= L, "einsum: {n_free} free loops of {L}");
-    assert!(
-        inputs.iter().all(|input| input.space.is(out.space)),
-        "einsum: step operands checked against different loop spaces"
-    );
-    // `n_free` decides which loops the kernels walk to write the output, so
-    // it is checked against the output's axes rather than trusted: an axis
-    // on a summed loop (even one of length 0, with stride 0) would be left
-    // unwalked, and an empty output zero-filled through a dangling pointer.
-    assert!(
-        !out.indexed[n_free..].contains(&true),
-        "einsum: the output of a step has an axis on a summed loop"
-    );
+    out.assert_inputs_in_space(&inputs);
+    out.assert_free_loops(n_free);
     if sizes[..n_free].contains(&0) {
         return;
     }
@@ -77,7 +67,7 @@ pub fn contract<T: LinalgScalar + Send + Sync, const L: usize, const K: usize>(
         if write == Write::Overwrite {
             // SAFETY: `fill_zero` walks the free loops only, every index of
             // which is in range for the checked output.
-            unsafe { fill_zero(&sizes[..n_free], &out.strides[..n_free], out.ptr) };
+            unsafe { fill_zero(&sizes[..n_free], &out.strides()[..n_free], out.ptr()) };
         }
         return;
     }
@@ -115,27 +105,27 @@ unsafe fn contract_nest<T: LinalgScalar + Send + Sync, const L: usize, const K: 
     if summed && write == Write::Overwrite {
         // SAFETY: `fill_zero` walks the free loops only, every index of
         // which is in range for the checked output.
-        unsafe { fill_zero(&sizes[..n_free], &out.strides[..n_free], out.ptr) };
+        unsafe { fill_zero(&sizes[..n_free], &out.strides()[..n_free], out.ptr()) };
     }
     let nest = Nest {
-        order: loop_order(&sizes, &out.strides, &inputs.map(|i| i.strides)),
+        order: loop_order(&sizes, &out.strides(), &inputs.map(|i| i.strides())),
         sizes,
-        out_strides: out.strides,
-        in_strides: inputs.map(|i| i.strides),
+        out_strides: out.strides(),
+        in_strides: inputs.map(|i| i.strides()),
         alpha,
         // With summed loops the output was zeroed above and every loop adds into it.
         write: if summed { Write::Accumulate } else { write },
     };
-    let ptrs = inputs.map(|i| i.ptr);
+    let ptrs = inputs.map(|i| i.ptr());
     #[cfg(feature = "threading")]
-    if parallel::run(&nest, out.ptr, ptrs) {
+    if parallel::run(&nest, out.ptr(), ptrs) {
         return;
     }
     // SAFETY: the output and every input were checked against `sizes` by
     // `in_loops`; the nest visits each index of the loop space once, so every
     // pointer it dereferences is inside its array. The output's `&mut` borrow
     // guarantees no input aliases it.
-    unsafe { nest.run(out.ptr, ptrs) };
+    unsafe { nest.run(out.ptr(), ptrs) };
 }
 
 /// Up to this many innermost iterations a step runs as plain loops in the
@@ -162,14 +152,17 @@ unsafe fn small<T: LinalgScalar, const L: usize, const K: usize>(
     write: Write,
 ) {
     let sizes = out.sizes();
-    let in_strides = inputs.each_ref().map(|i| i.strides);
+    let in_strides = inputs.each_ref().map(|i| i.strides());
     let Some(inner) = L.checked_sub(1) else {
         // SAFETY: the single index of an empty loop space is valid.
         unsafe {
             store(
-                out.ptr,
+                out.ptr(),
                 write,
-                scale(alpha, product(inputs.each_ref().map(|i| i.ptr), 0, [0; K])),
+                scale(
+                    alpha,
+                    product(inputs.each_ref().map(|i| i.ptr()), 0, [0; K]),
+                ),
             )
         };
         return;
@@ -177,11 +170,12 @@ unsafe fn small<T: LinalgScalar, const L: usize, const K: usize>(
     let loops: [usize; L] = std::array::from_fn(|l| l);
     let n = sizes[inner];
     let in_steps: [isize; K] = std::array::from_fn(|k| in_strides[k][inner]);
-    let out_step = out.strides[inner];
+    let out_strides = out.strides();
+    let out_step = out_strides[inner];
     let summed = n_free < L;
     let outer_free = &loops[..n_free.min(inner)];
     let outer_summed = &loops[n_free.min(inner)..inner];
-    let (mut o, mut at) = (out.ptr, inputs.each_ref().map(|i| i.ptr));
+    let (mut o, mut at) = (out.ptr(), inputs.each_ref().map(|i| i.ptr()));
     let mut free_index = [0usize; L];
     let unit = is_unit_coefficient(alpha);
     loop {
@@ -209,7 +203,7 @@ unsafe fn small<T: LinalgScalar, const L: usize, const K: usize>(
             }
         }
         if !advance(outer_free, sizes, &mut free_index, |l, by| {
-            o = o.wrapping_offset(out.strides[l] * by);
+            o = o.wrapping_offset(out_strides[l] * by);
             offset_inputs(&mut at, &in_strides, l, by);
         }) {
             return;
@@ -928,8 +922,9 @@ pub(crate) unsafe fn fill_zero<T: LinalgScalar>(sizes: &[usize], strides: &[isiz
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::operand::{LoopSpace, View, ViewMut};
     use crate::shape::Site;
+    use crate::strided::LoopSpace;
+    use crate::view::{View, ViewMut};
     use ndarray::{s, Array, Array1, Array2, ShapeBuilder};
 
     const SITE: Site = Site {
@@ -1269,11 +1264,35 @@ mod tests {
     fn a_complex_unit_coefficient_is_never_multiplied() {
         use num_complex::Complex;
         type C = Complex<f64>;
+        /// One step over loops i, j: out[i, j] or out[j, i] (`transposed`),
+        /// or out[i] (`summed`: j is summed), of the sum of `term(i, j)`.
+        struct Case<'t> {
+            name: &'static str,
+            summed: bool,
+            transposed: bool,
+            inputs: Vec<Strided<'t, C, 2>>,
+            term: Box<dyn Fn(usize, usize) -> C + 't>,
+        }
+        fn case<'t>(
+            name: &'static str,
+            summed: bool,
+            transposed: bool,
+            inputs: Vec<Strided<'t, C, 2>>,
+            term: impl Fn(usize, usize) -> C + 't,
+        ) -> Case<'t> {
+            Case {
+                name,
+                summed,
+                transposed,
+                inputs,
+                term: Box::new(term),
+            }
+        }
         let same = |x: C, y: C| {
             let part = |a: f64, b: f64| a == b || (a.is_nan() && b.is_nan());
             part(x.re, y.re) && part(x.im, y.im)
         };
-        let one = C::new(1.0, 0.0);
+        let (one, base) = (C::new(1.0, 0.0), C::new(-1.0, 2.0));
         for n in [1, 3, 8, 40] {
             let a = Array2::from_shape_fn((n, n), |(i, j)| {
                 if i == j {
@@ -1293,122 +1312,122 @@ mod tests {
             let vu = View::<C, 1>::new(&u, &SITE, 1).unwrap();
             let space = LoopSpace::new([n, n]);
             let (row, column) = ([0, 1], [1, 0]);
-            // (name, n_free, output axes, the inputs' axes, value at (i, j))
-            type Term<'t> = &'t dyn Fn(usize, usize) -> C;
-            let cases: [(&str, usize, &[usize], Vec<Strided<C, 2>>, Term); 11] = [
-                (
+            let cases = [
+                case(
                     "ij->ij",
-                    2,
-                    &[0, 1],
+                    false,
+                    false,
                     vec![va.in_loops(&space, row)],
-                    &|i, j| a[[i, j]],
+                    |i, j| a[[i, j]],
                 ),
-                (
+                case(
                     "ij->ji",
-                    2,
-                    &[1, 0],
+                    false,
+                    true,
                     vec![va.in_loops(&space, row)],
-                    &|i, j| a[[i, j]],
+                    |i, j| a[[i, j]],
                 ),
-                ("ij->i", 1, &[0], vec![va.in_loops(&space, row)], &|i, j| {
-                    a[[i, j]]
-                }),
-                (
+                case(
+                    "ij->i",
+                    true,
+                    false,
+                    vec![va.in_loops(&space, row)],
+                    |i, j| a[[i, j]],
+                ),
+                case(
                     "ji->i",
-                    1,
-                    &[0],
+                    true,
+                    false,
                     vec![va.in_loops(&space, column)],
-                    &|i, j| a[[j, i]],
+                    |i, j| a[[j, i]],
                 ),
-                (
+                case(
                     "ij,j->i",
-                    1,
-                    &[0],
+                    true,
+                    false,
                     vec![va.in_loops(&space, row), vv.in_loops(&space, [1])],
-                    &|i, j| a[[i, j]] * v[j],
+                    |i, j| a[[i, j]] * v[j],
                 ),
-                (
+                case(
                     "i,ij->ij",
-                    2,
-                    &[0, 1],
+                    false,
+                    false,
                     vec![vv.in_loops(&space, [0]), va.in_loops(&space, row)],
-                    &|i, j| v[i] * a[[i, j]],
+                    |i, j| v[i] * a[[i, j]],
                 ),
-                (
+                case(
                     "ij,ij,ji->i",
-                    1,
-                    &[0],
+                    true,
+                    false,
                     vec![
                         va.in_loops(&space, row),
                         vw.in_loops(&space, row),
                         vw.in_loops(&space, column),
                     ],
-                    &|i, j| a[[i, j]] * w[[i, j]] * w[[j, i]],
+                    |i, j| a[[i, j]] * w[[i, j]] * w[[j, i]],
                 ),
-                (
+                case(
                     "ij,ij,ij->ij",
-                    2,
-                    &[0, 1],
+                    false,
+                    false,
                     vec![
                         va.in_loops(&space, row),
                         vw.in_loops(&space, row),
                         vw.in_loops(&space, row),
                     ],
-                    &|i, j| a[[i, j]] * w[[i, j]] * w[[i, j]],
+                    |i, j| a[[i, j]] * w[[i, j]] * w[[i, j]],
                 ),
-                (
+                case(
                     "ij,ji->ij",
-                    2,
-                    &[0, 1],
+                    false,
+                    false,
                     vec![va.in_loops(&space, row), va.in_loops(&space, column)],
-                    &|i, j| a[[i, j]] * a[[j, i]],
+                    |i, j| a[[i, j]] * a[[j, i]],
                 ),
-                (
+                case(
                     "i->ij",
-                    2,
-                    &[0, 1],
+                    false,
+                    false,
                     vec![vu.in_loops(&space, [0])],
-                    &|i, _| u[i],
+                    |i, _| u[i],
                 ),
-                (
+                case(
                     "ij,j->ij",
-                    2,
-                    &[0, 1],
+                    false,
+                    false,
                     vec![va.in_loops(&space, row), vv.in_loops(&space, [1])],
-                    &|i, j| a[[i, j]] * v[j],
+                    |i, j| a[[i, j]] * v[j],
                 ),
             ];
-            for (name, n_free, axes, inputs, term) in cases {
+            for case in &cases {
                 for write in [Write::Overwrite, Write::Accumulate] {
-                    let base = C::new(-1.0, 2.0);
-                    let at = |i: usize, j: usize| if axes == [1, 0] { (j, i) } else { (i, j) };
-                    let (rows, columns) = if n_free == 2 { (n, n) } else { (n, 1) };
-                    let mut want = Array2::from_elem((rows, columns), C::new(0.0, 0.0));
+                    let columns = if case.summed { 1 } else { n };
+                    let mut want = Array2::from_elem((n, columns), C::new(0.0, 0.0));
                     for i in 0..n {
                         for j in 0..n {
-                            let (r, c) = at(i, j);
-                            let c = if n_free == 2 { c } else { 0 };
-                            want[[r, c]] += term(i, j);
+                            let at = match (case.summed, case.transposed) {
+                                (true, _) => [i, 0],
+                                (false, false) => [i, j],
+                                (false, true) => [j, i],
+                            };
+                            want[at] += (case.term)(i, j);
                         }
                     }
                     if write == Write::Accumulate {
                         want.mapv_inplace(|x| base + x);
                     }
-                    let mut target = Array2::from_elem((rows, columns), base);
-                    let shape = [rows, columns];
-                    let mut whole = ViewMut::new(&mut target, shape, &SITE, "out").unwrap();
-                    let got = if n_free == 2 {
-                        let out = whole.in_loops(&space, [axes[0], axes[1]]);
-                        run_contract(n_free, out, &inputs, one, write);
-                        target
-                    } else {
-                        drop(whole);
-                        let mut column = target.column_mut(0);
+                    let mut got = Array2::from_elem((n, columns), base);
+                    if case.summed {
+                        let mut column = got.column_mut(0);
                         let mut out = ViewMut::new(&mut column, [n], &SITE, "out").unwrap();
-                        run_contract(n_free, out.in_loops(&space, [0]), &inputs, one, write);
-                        target
-                    };
+                        run_contract(1, out.in_loops(&space, [0]), &case.inputs, one, write);
+                    } else {
+                        let mut out = ViewMut::new(&mut got, [n, n], &SITE, "out").unwrap();
+                        let axes = if case.transposed { column } else { row };
+                        run_contract(2, out.in_loops(&space, axes), &case.inputs, one, write);
+                    }
                     for (index, (&x, &y)) in got.iter().zip(&want).enumerate() {
+                        let name = case.name;
                         assert!(
                             same(x, y),
                             "{name}, n = {n}, {write:?}: {x} at {index}, want {y}"

@@ -5,6 +5,7 @@
 //! need (ranks, sizes, strides) once per step, so the code the macro emits
 //! cannot cause undefined behaviour whatever it passes.
 
+pub mod allocation;
 pub mod fresh;
 pub mod fused;
 pub mod gemm;
@@ -12,5 +13,7 @@ pub mod kernels;
 pub mod operand;
 pub mod scalar;
 pub mod shape;
+pub mod strided;
+pub mod view;
 
 pub use shape::EinsumError;
