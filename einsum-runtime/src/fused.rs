@@ -9,9 +9,10 @@
 //! transposed pairs, `(J, K)` then `(K, J)`, so a step reading the array
 //! transposed (`a[j,k] a[k,j]`) finds its other tile in cache too.
 
-use crate::kernels::{advance, fill_zero, offset_inputs, Nest, Write, LONG_STRIDE};
+use crate::kernels::{Nest, Write, LONG_STRIDE};
 use crate::scalar::{add, mul, scale};
 use crate::strided::{Strided, StridedMut};
+use crate::walk::{advance, fill_zero, offset_inputs};
 use ndarray::LinalgScalar;
 use std::ops::Range;
 
@@ -345,9 +346,9 @@ const BLOCK: usize = 8;
 #[cfg(feature = "threading")]
 mod parallel {
     use super::{Nest, Part, Pointers, BLOCK};
-    use crate::gemm::LoopList;
-    use crate::kernels::{advance, Write, MIN_PARALLEL_WORK};
+    use crate::kernels::{Write, MIN_PARALLEL_WORK};
     use crate::scalar::add;
+    use crate::walk::{advance, LoopList};
     use ndarray::LinalgScalar;
 
     /// The private outputs may hold at most this fraction of the pass's work,

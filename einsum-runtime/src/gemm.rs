@@ -9,8 +9,9 @@
 //! than `f32`, `f64`, `Complex<f32>` and `Complex<f64>`, and products too small
 //! for GEMM to pay, run in the loop kernel instead.
 
-use crate::kernels::{advance, contract, fill_zero, Write};
+use crate::kernels::{contract, Write};
 use crate::strided::{Strided, StridedMut};
+use crate::walk::{advance, fill_zero, LoopList};
 use ndarray::LinalgScalar;
 use num_complex::Complex;
 use std::any::TypeId;
@@ -141,7 +142,7 @@ unsafe fn gemm_large<T: LinalgScalar + Send + Sync, const L: usize>(
         [&out_strides, &b_strides],
         &mut batch_loops,
     );
-    let free_batch = batch_loops.len;
+    let free_batch = batch_loops.len();
     let gk = fuse(&sizes, k_loops, [&a_strides, &b_strides], &mut batch_loops);
     let batch_loops = batch_loops.as_slice();
     if gm.size == 0 || gn.size == 0 || batch_loops[..free_batch].iter().any(|&l| sizes[l] == 0) {
@@ -252,38 +253,6 @@ fn fuse<const L: usize>(
     fused.size = live[start..].iter().map(|&l| sizes[l]).product();
     live[..start].iter().for_each(|&l| batch.push(l));
     fused
-}
-
-/// At most `L` loop indices, without a heap allocation per step.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct LoopList<const L: usize> {
-    ids: [usize; L],
-    len: usize,
-}
-
-impl<const L: usize> Default for LoopList<L> {
-    fn default() -> Self {
-        LoopList {
-            ids: [0; L],
-            len: 0,
-        }
-    }
-}
-
-impl<const L: usize> LoopList<L> {
-    /// Appends a loop; a step has `L` loops, each listed at most once.
-    pub(crate) fn push(&mut self, l: usize) {
-        self.ids[self.len] = l;
-        self.len += 1;
-    }
-
-    pub(crate) fn as_slice(&self) -> &[usize] {
-        &self.ids[..self.len]
-    }
-
-    fn as_mut_slice(&mut self) -> &mut [usize] {
-        &mut self.ids[..self.len]
-    }
 }
 
 /// The stride one step past the run `loops` (outermost first): `stride * size` of its outermost loop.
@@ -440,7 +409,7 @@ mod tests {
         let c_order = [5isize, 1];
         let mut batch = LoopList::default();
         let f = fuse(&sizes, 0..2, [&c_order, &c_order], &mut batch);
-        assert_eq!((f.size, f.strides, batch.len), (20, [1, 1], 0));
+        assert_eq!((f.size, f.strides, batch.len()), (20, [1, 1], 0));
         // Same loops, the second operand transposed: only the inner loop fuses.
         let f_order = [1isize, 4];
         let f = fuse(&sizes, 0..2, [&c_order, &f_order], &mut batch);
@@ -464,12 +433,12 @@ mod tests {
         // nest in both (0 = 0 * 40), and the fused m reads `a` with stride 0.
         let mut batch = LoopList::default();
         let f = fuse(&sizes, 0..2, [&out, &[0, 0]], &mut batch);
-        assert_eq!((f.size, f.strides, batch.len), (240, [1, 0], 0));
+        assert_eq!((f.size, f.strides, batch.len()), (240, [1, 0], 0));
         // A stride-0 loop alone is a broadcast m: GEMM reads the same row of
         // `a` for every m (its row stride 0), which is right.
         let mut batch = LoopList::default();
         let f = fuse(&[6], 0..1, [&[1], &[0]], &mut batch);
-        assert_eq!((f.size, f.strides, batch.len), (6, [1, 0], 0));
+        assert_eq!((f.size, f.strides, batch.len()), (6, [1, 0], 0));
     }
 
     #[test]

@@ -6,8 +6,10 @@
 //! the loop), so one kernel covers products, diagonals, traces, transposes,
 //! broadcasting and reductions alike.
 
+use crate::reduce::{product, reduce};
 use crate::scalar::{add, is_complex, is_one, is_unit_coefficient, mul, scale};
 use crate::strided::{Strided, StridedMut};
+use crate::walk::{advance, fill_zero, offset_inputs};
 use ndarray::LinalgScalar;
 use std::mem::MaybeUninit;
 
@@ -211,25 +213,6 @@ unsafe fn small<T: LinalgScalar, const L: usize, const K: usize>(
     }
 }
 
-/// `prod_k inputs[k][t]` (one for no inputs).
-///
-/// # Safety
-/// Position `t` of every input must be in bounds.
-#[inline(always)]
-unsafe fn product<T: LinalgScalar, const K: usize>(
-    inputs: [*const T; K],
-    t: isize,
-    steps: [isize; K],
-) -> T {
-    let mut p = T::one();
-    for k in 0..K {
-        // SAFETY: the caller guarantees position t is in bounds.
-        let x = unsafe { *inputs[k].wrapping_offset(t * steps[k]) };
-        p = if k == 0 { x } else { mul(p, x) };
-    }
-    p
-}
-
 /// `*out (=|+=) value`; with [`Write::Overwrite`], `*out` may be uninitialized.
 ///
 /// # Safety
@@ -242,46 +225,6 @@ unsafe fn store<T: LinalgScalar>(out: *mut T, write: Write, value: T) {
             Write::Overwrite => out.write(value),
             Write::Accumulate => *out = add(*out, value),
         }
-    }
-}
-
-/// Advances an odometer over `loops`, the last fastest: `index[d]` counts
-/// loop `loops[d]` up to its size. `step(l, by)` moves the caller's pointers
-/// `by` positions along loop `l` (back to its start when it wraps around).
-/// False once every loop has wrapped around.
-///
-/// The pointers are moved with `wrapping_offset`: one may step past its array
-/// before it is rewound, and is only dereferenced at in-range indices.
-#[inline(always)]
-pub(crate) fn advance<const L: usize>(
-    loops: &[usize],
-    sizes: &[usize; L],
-    index: &mut [usize; L],
-    mut step: impl FnMut(usize, isize),
-) -> bool {
-    for d in (0..loops.len()).rev() {
-        let l = loops[d];
-        index[d] += 1;
-        if index[d] < sizes[l] {
-            step(l, 1);
-            return true;
-        }
-        step(l, 1 - sizes[l] as isize);
-        index[d] = 0;
-    }
-    false
-}
-
-/// Moves each input pointer `by` positions along loop `l`.
-#[inline(always)]
-pub(crate) fn offset_inputs<T, const L: usize, const K: usize>(
-    pointers: &mut [*const T; K],
-    strides: &[[isize; L]; K],
-    l: usize,
-    by: isize,
-) {
-    for (p, s) in pointers.iter_mut().zip(strides) {
-        *p = p.wrapping_offset(s[l] * by);
     }
 }
 
@@ -611,7 +554,10 @@ impl<T: LinalgScalar, const L: usize, const K: usize> Nest<T, L, K> {
         // `is_unit_coefficient`).
         let mut factor = self.alpha;
         let mut unit = is_unit_coefficient(factor);
-        let mut moving = [(std::ptr::null::<T>(), 0isize); K];
+        let mut moving = [Moving {
+            ptr: std::ptr::null::<T>(),
+            step: 0,
+        }; K];
         let mut count = 0;
         for k in 0..K {
             if in_steps[k] == 0 {
@@ -620,7 +566,10 @@ impl<T: LinalgScalar, const L: usize, const K: usize> Nest<T, L, K> {
                 factor = if unit { x } else { mul(factor, x) };
                 unit = false;
             } else {
-                moving[count] = (inputs[k], in_steps[k]);
+                moving[count] = Moving {
+                    ptr: inputs[k],
+                    step: in_steps[k],
+                };
                 count += 1;
             }
         }
@@ -636,7 +585,7 @@ impl<T: LinalgScalar, const L: usize, const K: usize> Nest<T, L, K> {
                 }
             }
             1 => {
-                let (x, sx) = moving[0];
+                let Moving { ptr: x, step: sx } = moving[0];
                 if out_step == 1 && sx == 1 && self.write == Write::Accumulate {
                     // SAFETY: positions 0..n of `out` and `x` are in bounds
                     // and, with unit steps, contiguous; the output's `&mut`
@@ -687,7 +636,8 @@ impl<T: LinalgScalar, const L: usize, const K: usize> Nest<T, L, K> {
                 }
             }
             2 => {
-                let ((x, sx), (y, sy)) = (moving[0], moving[1]);
+                let Moving { ptr: x, step: sx } = moving[0];
+                let Moving { ptr: y, step: sy } = moving[1];
                 match self.write {
                     // SAFETY: positions 0..n of `out`, `x` and `y` are in
                     // bounds, and an accumulated output is initialized.
@@ -712,9 +662,9 @@ impl<T: LinalgScalar, const L: usize, const K: usize> Nest<T, L, K> {
             // in bounds.
             _ => unsafe {
                 for t in 0..n as isize {
-                    let (x, sx) = moving[0];
+                    let Moving { ptr: x, step: sx } = moving[0];
                     let mut p = times(*x.offset(t * sx));
-                    for &(x, sx) in &moving[1..count] {
+                    for &Moving { ptr: x, step: sx } in &moving[1..count] {
                         p = mul(p, *x.offset(t * sx));
                     }
                     self.store_scaled(out.offset(t * out_step), p);
@@ -743,6 +693,14 @@ impl<T: LinalgScalar, const L: usize, const K: usize> Nest<T, L, K> {
     }
 }
 
+/// An input that moves along the innermost loop: where it is, and its step
+/// (stride along that loop).
+#[derive(Clone, Copy)]
+struct Moving<T> {
+    ptr: *const T,
+    step: isize,
+}
+
 /// Strides (in elements) from which a walk along the innermost loop touches a
 /// new cache line at every step, and the tile length used then: eight lines
 /// live at once, which even a power-of-two stride (all in one cache set)
@@ -750,174 +708,6 @@ impl<T: LinalgScalar, const L: usize, const K: usize> Nest<T, L, K> {
 /// transpose with tiles of 64, 1.15x with 8).
 pub(crate) const LONG_STRIDE: usize = 16;
 pub(crate) const TILE: usize = 8;
-
-/// Independent partial sums: a float sum with one accumulator is bound by the
-/// latency of each addition (measured here: a 2000 x 2000 matrix-vector
-/// product takes 4.4 ms that way, 1.6 ms with eight).
-const ACCUMULATORS: usize = 8;
-
-/// `sum_t prod_k inputs[k][t]`: a plain loop for fewer terms than
-/// [`ACCUMULATORS`] (inlined: tiny steps call it once per output element),
-/// partial sums otherwise.
-///
-/// # Safety
-/// Positions `0..n` of every input must be in bounds.
-#[inline(always)]
-unsafe fn reduce<T: LinalgScalar, const K: usize>(
-    inputs: [*const T; K],
-    steps: [isize; K],
-    n: usize,
-) -> T {
-    // SAFETY: the caller guarantees positions 0..n are in bounds.
-    unsafe {
-        if n < ACCUMULATORS {
-            let mut sum = T::zero();
-            for t in 0..n as isize {
-                sum = add(sum, product(inputs, t, steps));
-            }
-            return sum;
-        }
-        match K {
-            1 => sum1(inputs[0], steps[0], n),
-            2 => dot2(inputs[0], steps[0], inputs[1], steps[1], n),
-            _ => sum_generic(inputs, steps, n),
-        }
-    }
-}
-
-/// `sum_t x[t]`.
-///
-/// # Safety
-/// Positions `0..n` with step `sx` must be in bounds.
-#[inline]
-unsafe fn sum1<T: LinalgScalar>(x: *const T, sx: isize, n: usize) -> T {
-    // SAFETY: the caller guarantees positions 0..n are in bounds.
-    unsafe {
-        if sx == 1 {
-            return sum_slices(std::slice::from_raw_parts(x, n), None);
-        }
-        let mut acc = [T::zero(); ACCUMULATORS];
-        let chunks = n / ACCUMULATORS;
-        for c in 0..chunks {
-            for (j, a) in acc.iter_mut().enumerate() {
-                *a = add(*a, *x.offset(((c * ACCUMULATORS + j) as isize) * sx));
-            }
-        }
-        for t in chunks * ACCUMULATORS..n {
-            acc[0] = add(acc[0], *x.offset(t as isize * sx));
-        }
-        acc.iter().fold(T::zero(), |s, &a| add(s, a))
-    }
-}
-
-/// `sum_t x[t] * y[t]`.
-///
-/// # Safety
-/// Positions `0..n` with steps `sx`, `sy` must be in bounds.
-#[inline]
-unsafe fn dot2<T: LinalgScalar>(x: *const T, sx: isize, y: *const T, sy: isize, n: usize) -> T {
-    // SAFETY: the caller guarantees positions 0..n are in bounds.
-    unsafe {
-        if sx == 1 && sy == 1 {
-            return sum_slices(
-                std::slice::from_raw_parts(x, n),
-                Some(std::slice::from_raw_parts(y, n)),
-            );
-        }
-        let mut acc = [T::zero(); ACCUMULATORS];
-        let chunks = n / ACCUMULATORS;
-        for c in 0..chunks {
-            let base = (c * ACCUMULATORS) as isize;
-            for (j, a) in acc.iter_mut().enumerate() {
-                let t = base + j as isize;
-                *a = add(*a, mul(*x.offset(t * sx), *y.offset(t * sy)));
-            }
-        }
-        for t in chunks * ACCUMULATORS..n {
-            let t = t as isize;
-            acc[0] = add(acc[0], mul(*x.offset(t * sx), *y.offset(t * sy)));
-        }
-        acc.iter().fold(T::zero(), |s, &a| add(s, a))
-    }
-}
-
-/// `sum x` or `sum x * y` over contiguous slices, in vectorizable chunks.
-#[inline]
-fn sum_slices<T: LinalgScalar>(x: &[T], y: Option<&[T]>) -> T {
-    let mut acc = [T::zero(); ACCUMULATORS];
-    let mut rest = T::zero();
-    match y {
-        None => {
-            let chunks = x.chunks_exact(ACCUMULATORS);
-            for &v in chunks.remainder() {
-                rest = add(rest, v);
-            }
-            for chunk in chunks {
-                for (a, &v) in acc.iter_mut().zip(chunk) {
-                    *a = add(*a, v);
-                }
-            }
-        }
-        Some(y) => {
-            let (xc, yc) = (x.chunks_exact(ACCUMULATORS), y.chunks_exact(ACCUMULATORS));
-            for (&u, &v) in xc.remainder().iter().zip(yc.remainder()) {
-                rest = add(rest, mul(u, v));
-            }
-            for (cx, cy) in xc.zip(yc) {
-                for ((a, &u), &v) in acc.iter_mut().zip(cx).zip(cy) {
-                    *a = add(*a, mul(u, v));
-                }
-            }
-        }
-    }
-    acc.iter().fold(rest, |s, &a| add(s, a))
-}
-
-/// `sum_t prod_k inputs[k][t]`, any number of operands.
-///
-/// # Safety
-/// Positions `0..n` of every input must be in bounds.
-#[inline]
-unsafe fn sum_generic<T: LinalgScalar, const K: usize>(
-    inputs: [*const T; K],
-    steps: [isize; K],
-    n: usize,
-) -> T {
-    let mut acc = T::zero();
-    for t in 0..n as isize {
-        // SAFETY: the caller guarantees position t is in bounds.
-        acc = add(acc, unsafe { product(inputs, t, steps) });
-    }
-    acc
-}
-
-/// Sets every element reached by `sizes`/`strides` from `ptr` to zero.
-///
-/// # Safety
-/// Every such element must be in bounds and writable.
-pub(crate) unsafe fn fill_zero<T: LinalgScalar>(sizes: &[usize], strides: &[isize], ptr: *mut T) {
-    match sizes.split_first() {
-        None => {
-            // SAFETY: the caller guarantees the element is in bounds.
-            unsafe { ptr.write(T::zero()) };
-        }
-        Some((&n, [])) => {
-            // The last axis as a plain loop. `write`: the output may be
-            // freshly allocated and not yet initialized (see `fresh`).
-            let step = strides[0];
-            for t in 0..n as isize {
-                // SAFETY: index t < n of this axis is in bounds.
-                unsafe { ptr.wrapping_offset(t * step).write(T::zero()) };
-            }
-        }
-        Some((&n, rest)) => {
-            for t in 0..n as isize {
-                // SAFETY: index t < n of this axis, the rest by recursion.
-                unsafe { fill_zero(rest, &strides[1..], ptr.wrapping_offset(t * strides[0])) };
-            }
-        }
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -11,9 +11,11 @@ pub mod fused;
 pub mod gemm;
 pub mod kernels;
 pub mod operand;
+mod reduce;
 pub mod scalar;
 pub mod shape;
 pub mod strided;
 pub mod view;
+mod walk;
 
 pub use shape::EinsumError;
