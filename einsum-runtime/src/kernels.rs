@@ -239,10 +239,11 @@ pub(crate) const MIN_PARALLEL_WORK: usize = if cfg!(miri) { 1 << 8 } else { 1 <<
 #[cfg(feature = "threading")]
 mod parallel {
     use super::{Nest, MIN_PARALLEL_WORK};
+    use crate::walk::StepPointers;
     use ndarray::LinalgScalar;
 
     /// Pointers moved into the worker threads.
-    struct Shared<T, const K: usize>(*mut T, [*const T; K]);
+    struct Shared<T, const K: usize>(StepPointers<T, K>);
     // SAFETY: the workers only read through the input pointers and write
     // disjoint output elements (see `run`), and the caller's borrows outlive
     // the scope that joins them.
@@ -272,7 +273,7 @@ mod parallel {
         }
         let n = nest.sizes[l];
         let chunk = n.div_ceil(threads);
-        let shared = Shared(out, inputs);
+        let shared = Shared(StepPointers { out, inputs });
         let shared = &shared;
         rayon::scope(|scope| {
             for start in (0..n).step_by(chunk) {
@@ -281,9 +282,10 @@ mod parallel {
                     let mut part = Nest { ..*nest };
                     part.sizes[l] = len;
                     let at = start as isize;
-                    let out = shared.0.wrapping_offset(at * nest.out_strides[l]);
+                    let StepPointers { out, inputs } = shared.0;
+                    let out = out.wrapping_offset(at * nest.out_strides[l]);
                     let inputs: [*const T; K] = std::array::from_fn(|k| {
-                        shared.1[k].wrapping_offset(at * nest.in_strides[k][l])
+                        inputs[k].wrapping_offset(at * nest.in_strides[k][l])
                     });
                     // SAFETY: the part is the nest restricted to indices
                     // start..start + len of output loop `l`, a sub-range of the

@@ -15,6 +15,7 @@ mod reduce;
 pub mod scalar;
 pub mod shape;
 pub mod strided;
+mod sweep;
 pub mod view;
 mod walk;
 

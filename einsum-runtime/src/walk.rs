@@ -73,6 +73,21 @@ pub(crate) unsafe fn fill_zero<T: LinalgScalar>(sizes: &[usize], strides: &[isiz
     }
 }
 
+/// Where a step's walk is: its output pointer and one pointer per input.
+#[derive(Debug)]
+pub(crate) struct StepPointers<T, const K: usize> {
+    pub(crate) out: *mut T,
+    pub(crate) inputs: [*const T; K],
+}
+
+impl<T, const K: usize> Clone for StepPointers<T, K> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T, const K: usize> Copy for StepPointers<T, K> {}
+
 /// At most `L` loop indices, without a heap allocation per step.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct LoopList<const L: usize> {
