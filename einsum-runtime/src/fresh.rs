@@ -237,7 +237,7 @@ mod tests {
         assert_eq!(t, a.permuted_axes([2, 1, 0]));
     }
 
-    /// GEMM into a fresh array: plain, with summed loops that do not fuse
+    /// GEMM into a fresh array: plain, with summed loops that do not merge
     /// (looped over, the output zeroed first), and with nothing to sum.
     #[test]
     fn gemm_steps_write_every_element() {
