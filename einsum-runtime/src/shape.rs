@@ -46,6 +46,15 @@ impl Occurrence {
     }
 }
 
+/// An operand named in an error, with its whole shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperandShape {
+    /// Position of the operand in the call.
+    pub operand: usize,
+    /// The operand's shape.
+    pub shape: Vec<usize>,
+}
+
 /// Why an einsum could not run. Nothing has been written when this is returned.
 ///
 /// ```
@@ -110,9 +119,9 @@ pub enum EinsumError {
         /// The call.
         site: &'static Site,
         /// The first operand, with its whole shape.
-        first: (usize, Vec<usize>),
+        first: OperandShape,
         /// The operand that disagrees with it, with its whole shape.
-        second: (usize, Vec<usize>),
+        second: OperandShape,
         /// The two sizes that disagree.
         sizes: (usize, usize),
     },
@@ -123,7 +132,7 @@ pub enum EinsumError {
         /// The call.
         site: &'static Site,
         /// The operand, with its whole shape.
-        operand: (usize, Vec<usize>),
+        operand: OperandShape,
         /// Number of axes its ellipsis covers.
         covered: usize,
     },
@@ -238,12 +247,12 @@ impl fmt::Display for EinsumError {
                 f,
                 "einsum!({:?}): operand {} (`{}`, shape {:?}) and operand {} (`{}`, shape {:?}) do not broadcast: their ellipses meet sizes {} and {}",
                 site.subscripts,
-                first.0,
-                operand_text(site, first.0),
-                first.1,
-                second.0,
-                operand_text(site, second.0),
-                second.1,
+                first.operand,
+                operand_text(site, first.operand),
+                first.shape,
+                second.operand,
+                operand_text(site, second.operand),
+                second.shape,
                 sizes.0,
                 sizes.1
             ),
@@ -255,9 +264,9 @@ impl fmt::Display for EinsumError {
                 f,
                 "einsum!({:?}): the ellipsis of operand {} (`{}`, shape {:?}) covers {} axes, but the output has no ellipsis `...` to keep them (numpy raises here too); write `...` in the output, or sum them with labels",
                 site.subscripts,
-                operand.0,
-                operand_text(site, operand.0),
-                operand.1,
+                operand.operand,
+                operand_text(site, operand.operand),
+                operand.shape,
                 covered
             ),
             EinsumError::TooLarge {
@@ -413,7 +422,10 @@ pub fn bind_ellipsis<const S: usize>(
                     fixed_by[slot] = Some(k);
                 }
                 Some(first) if sizes[slot] != size => {
-                    let whole = |o: &EllipsisOperand<'_>| (o.operand, o.shape.to_vec());
+                    let whole = |o: &EllipsisOperand<'_>| OperandShape {
+                        operand: o.operand,
+                        shape: o.shape.to_vec(),
+                    };
                     return Err(EinsumError::BroadcastMismatch {
                         site,
                         first: whole(&operands[first]),
@@ -433,7 +445,10 @@ pub fn bind_ellipsis<const S: usize>(
         {
             return Err(EinsumError::EllipsisNotInOutput {
                 site,
-                operand: (widest.operand, widest.shape.to_vec()),
+                operand: OperandShape {
+                    operand: widest.operand,
+                    shape: widest.shape.to_vec(),
+                },
                 covered: widest.covered(),
             });
         }
@@ -551,7 +566,10 @@ mod tests {
             err,
             EinsumError::EllipsisNotInOutput {
                 site: &SITE,
-                operand: (1, vec![2, 3, 9]),
+                operand: OperandShape {
+                    operand: 1,
+                    shape: vec![2, 3, 9]
+                },
                 covered: 2
             }
         );
