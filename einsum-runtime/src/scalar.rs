@@ -167,31 +167,15 @@ pub(crate) fn is_complex<T: 'static>() -> bool {
 /// infinities: `(1 + 0i) * (inf + 0i)` is `inf + NaN i`. Multiplying a real
 /// or an integer by one is exact, so for them this is false at compile time
 /// and the kernels multiply without a branch.
-///
-/// ```
-/// use einsum_runtime::scalar::is_unit_coefficient;
-/// use num_complex::Complex;
-/// assert!(is_unit_coefficient(Complex::new(1.0f64, 0.0)));
-/// assert!(!is_unit_coefficient(Complex::new(2.0f32, 0.0)));
-/// assert!(!is_unit_coefficient(1.0f64));
-/// ```
 #[inline(always)]
-pub fn is_unit_coefficient<T: LinalgScalar>(alpha: T) -> bool {
+pub(crate) fn is_unit_coefficient<T: LinalgScalar>(alpha: T) -> bool {
     is_complex::<T>() && is_one(alpha)
 }
 
 /// `alpha * x` for the coefficient `alpha` of a step, or `x` itself when
 /// [`is_unit_coefficient`] says the kernels skip it.
-///
-/// ```
-/// use einsum_runtime::scalar::scale;
-/// use num_complex::Complex;
-/// let inf = Complex::new(f64::INFINITY, 0.0);
-/// assert_eq!(scale(Complex::new(1.0, 0.0), inf), inf);
-/// assert_eq!(scale(3.0, 2.0), 6.0);
-/// ```
 #[inline(always)]
-pub fn scale<T: LinalgScalar>(alpha: T, x: T) -> T {
+pub(crate) fn scale<T: LinalgScalar>(alpha: T, x: T) -> T {
     if is_unit_coefficient(alpha) {
         x
     } else {
@@ -217,5 +201,16 @@ mod tests {
         );
         assert!(is_primitive_integer::<u64>());
         assert!(!is_primitive_integer::<f64>());
+    }
+
+    #[test]
+    fn only_a_complex_unit_coefficient_is_skipped() {
+        let inf = Complex::new(f64::INFINITY, 0.0);
+        assert!(is_unit_coefficient(Complex::new(1.0f64, 0.0)));
+        assert!(!is_unit_coefficient(Complex::new(2.0f32, 0.0)));
+        assert!(!is_unit_coefficient(1.0f64) && !is_unit_coefficient(1u8));
+        assert_eq!(scale(Complex::new(1.0, 0.0), inf), inf);
+        assert!(mul(Complex::new(1.0, 0.0), inf).im.is_nan());
+        assert_eq!(scale(3.0, 2.0), 6.0);
     }
 }

@@ -5,12 +5,12 @@
 //! because a [`Strided`] input or a [`StridedMut`] output can only be made
 //! here: from a view whose every axis was checked against its loop's size
 //! ([`View::in_loops`], [`ViewMut::in_loops`]), or from a new array with
-//! exactly those sizes ([`StridedMut::of_new_array`]). Every index of the
+//! exactly those sizes (`StridedMut::of_new_array`). Every index of the
 //! loop space then addresses an element of its array. What a kernel still
 //! checks, with the functions here, is that the operands of a step were
-//! checked against one space ([`StridedMut::assert_inputs_in_space`]) and
+//! checked against one space (`StridedMut::assert_inputs_in_space`) and
 //! that its output has no axis on a loop it sums
-//! ([`StridedMut::assert_free_loops`]).
+//! (`StridedMut::assert_free_loops`).
 
 use crate::view::{View, ViewMut};
 use ndarray::{Array, Dimension, LinalgScalar};
