@@ -87,7 +87,9 @@
 ///   in the numpy form and in the outermost call of the call form.
 ///
 /// # Panics
-/// If the operands' sizes disagree (see [`try_einsum!`] for the error).
+/// If the operands' sizes disagree, or the result or an intermediate would
+/// be too large to exist (more than `isize::MAX` bytes); see
+/// [`try_einsum!`] for the error.
 ///
 /// ```
 /// use lazy_einsum::einsum;
@@ -107,7 +109,7 @@ pub use einsum_macro::einsum;
 pub use einsum_macro::einsum_plan;
 
 /// Like [`einsum!`], but evaluates to `Result<_, EinsumError>` instead of
-/// panicking on a size mismatch.
+/// panicking on a size mismatch or an array too large to exist.
 ///
 /// ```
 /// use lazy_einsum::try_einsum;
@@ -125,18 +127,21 @@ pub use ndarray;
 /// whenever the macros change.
 #[doc(hidden)]
 pub mod __private {
+    pub use einsum_runtime::allocation::{check_allocations, zeros, zeros_dyn, Allocation};
     pub use einsum_runtime::fresh::{contract_new, gemm_new};
     pub use einsum_runtime::fused::{contract_fused, FusedStep};
     pub use einsum_runtime::gemm::{gemm, Roles};
     pub use einsum_runtime::kernels::{contract, Write};
     pub use einsum_runtime::operand::{
         as_coefficient, as_element, element_of, require_at_least_rank, shape_of, tie_element,
-        zeros, zeros_dyn, LoopSpace, View, ViewMut,
+        Element,
     };
     pub use einsum_runtime::scalar::{add, from_count, mul, neg, one, zero};
     pub use einsum_runtime::shape::{
         bind, bind_ellipsis, EinsumError, EllipsisOperand, Occurrence, Site,
     };
+    pub use einsum_runtime::strided::LoopSpace;
+    pub use einsum_runtime::view::{View, ViewMut};
 
     /// The value, or a panic with the error's message at the macro's call site.
     #[track_caller]

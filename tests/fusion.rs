@@ -6,8 +6,8 @@
 mod common;
 
 use common::{assert_close, lay, random, reference, Lcg, LAYOUTS};
-use lazy_einsum::{einsum, einsum_plan};
-use ndarray::{Array1, Array2, ArrayD};
+use lazy_einsum::{einsum, einsum_plan, try_einsum};
+use ndarray::{arr0, arr1, Array1, Array2, ArrayD};
 
 /// Every size class of the blocked kernel: below one block, one block plus
 /// a remainder, several blocks, and n != q.
@@ -192,4 +192,38 @@ fn a_matrix_against_its_transpose_alone() {
             assert_close(&what, &einsum!("i,jk,i,kj->k", b, a, b, a).into_dyn(), &d1);
         }
     }
+}
+
+/// Passes anchored on a rank-0 operand: the fused steps have no loops at
+/// all. Plain scalars and `arr0`s, alone and scaling vectors, through
+/// `einsum!` and `try_einsum!`, against the products written out (small
+/// integers, so every product is exact in any order).
+#[test]
+fn passes_over_a_rank_zero_operand() {
+    let plan = einsum_plan! { ",,->"(x, y, y) + ",,->"(x, z, z) };
+    assert!(plan.contains("read x in one pass"), "{plan}");
+    let plan = einsum_plan! { "i,,->i"(v, x, y) + "i,,->i"(w, x, z) };
+    assert!(plan.contains("read x in one pass"), "{plan}");
+
+    let (x, y, z) = (2.0f64, -3.0f64, 5.0f64);
+    let want = x * y * y + x * z * z;
+    let got: f64 = einsum! { ",,->"(x, y, y) + ",,->"(x, z, z) };
+    assert_eq!(got, want, "scalars");
+    let got = try_einsum! { ",,->"(x, y, y) + ",,->"(x, z, z) };
+    assert_eq!(got, Ok(want), "scalars, try_einsum!");
+
+    let (ax, ay, az) = (arr0(x), arr0(y), arr0(z));
+    let got: f64 = einsum! { ",,->"(ax, ay, ay) + ",,->"(ax, az, az) };
+    assert_eq!(got, want, "arr0");
+    let got = try_einsum! { ",,->"(ax, ay, ay) + ",,->"(ax, az, az) };
+    assert_eq!(got, Ok(want), "arr0, try_einsum!");
+
+    let (v, w) = (arr1(&[1.0, -2.0, 4.0]), arr1(&[3.0, 0.5, -1.0]));
+    let want = Array1::from_shape_fn(3, |i| v[i] * x * y + w[i] * x * z);
+    let got = einsum! { "i,,->i"(v, x, y) + "i,,->i"(w, x, z) };
+    assert_eq!(got, want, "vectors");
+    let got = try_einsum! { "i,,->i"(v, x, y) + "i,,->i"(w, x, z) };
+    assert_eq!(got, Ok(want.clone()), "vectors, try_einsum!");
+    let got = einsum! { "i,,->i"(v, ax, ay) + "i,,->i"(w, ax, az) };
+    assert_eq!(got, want, "vectors and arr0");
 }

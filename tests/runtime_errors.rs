@@ -346,3 +346,108 @@ fn try_einsum_is_ok_when_sizes_agree() {
         &common::reference("ii", &[m.into_dyn()]),
     );
 }
+
+// ---------------------------------------------------------------------------
+// Arrays too large to exist
+// ---------------------------------------------------------------------------
+
+/// One element of memory, broadcast into huge operands.
+fn one() -> ArrayD<f64> {
+    ArrayD::from_elem(IxDyn(&[1]), 1.0)
+}
+
+/// Every size is bound before anything is allocated, so a result too large
+/// to exist is an error, not ndarray's "Shape too large" panic (the
+/// lengths multiply past isize::MAX) or a bare "capacity overflow" (the
+/// bytes do).
+#[test]
+fn a_result_too_large_to_exist_is_an_err() {
+    let one = one().into_dimensionality::<ndarray::Ix1>().unwrap();
+    let v = one.broadcast(1 << 40).unwrap();
+    let err = try_einsum!("i,j->ij", v, v).unwrap_err();
+    match &err {
+        EinsumError::TooLarge {
+            array,
+            labels,
+            shape,
+            element_size,
+            ..
+        } => {
+            assert_eq!((*array, *labels), ("the result", "ij"));
+            assert_eq!(
+                (shape.as_slice(), *element_size),
+                (&[1 << 40, 1 << 40][..], 8)
+            );
+        }
+        other => panic!("expected TooLarge, got {other:?}"),
+    }
+    assert_eq!(
+        err.to_string(),
+        "einsum!(\"i,j->ij\"): the result `ij` would have shape [1099511627776, \
+         1099511627776], too large for one array (the product of its nonzero axis lengths \
+         exceeds isize::MAX)"
+    );
+    let v = one.broadcast(1 << 31).unwrap();
+    let err = try_einsum!("i,j->ij", v, v).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "einsum!(\"i,j->ij\"): the result `ij` would have shape [2147483648, 2147483648], \
+         too large for one array (4611686018427387904 elements of 8 bytes: more than \
+         isize::MAX bytes)"
+    );
+    // Too large even though empty: ndarray refuses the shape.
+    let (v, empty) = (one.broadcast(1 << 40).unwrap(), one.broadcast(0).unwrap());
+    let err = try_einsum!("i,j,k->ijk", v, v, empty).unwrap_err();
+    assert!(matches!(err, EinsumError::TooLarge { .. }), "{err:?}");
+    // Terms that cancel leave no operand to take the element type from:
+    // the result's type gives it.
+    let cancelled: Result<Array2<f64>, EinsumError> =
+        try_einsum! { "i,j->ij"(v, v) - "i,j->ij"(v, v) };
+    assert!(matches!(cancelled, Err(EinsumError::TooLarge { .. })));
+    let small = one.broadcast(2).unwrap();
+    let cancelled: Array2<f64> = einsum! { "i,j->ij"(small, small) - "i,j->ij"(small, small) };
+    assert_eq!(cancelled, Array2::zeros((2, 2)));
+    // With an ellipsis the result's shape is only known at run time.
+    let err = try_einsum!("...,j->...j", v, v).unwrap_err();
+    assert!(err.to_string().contains("the result `...j`"), "{err}");
+}
+
+#[test]
+#[should_panic(expected = "einsum!(\"i,j->ij\"): the result `ij` would have shape \
+                           [2147483648, 2147483648], too large for one array")]
+fn a_result_too_large_to_exist_panics_in_einsum() {
+    let one = one().into_dimensionality::<ndarray::Ix1>().unwrap();
+    let v = one.broadcast(1 << 31).unwrap();
+    let _ = einsum!("i,j->ij", v, v);
+}
+
+/// An intermediate too large to exist (`ij,ki->jk` with `j` and `k` of
+/// 2^31: 2^62 elements, 2^65 bytes) is an error before any step runs: a
+/// term written into the target before it is not accumulated already.
+#[test]
+fn an_intermediate_too_large_to_exist_is_an_err_and_writes_nothing() {
+    let plan = lazy_einsum::einsum_plan!("ij,jk,ki->", a, b, c);
+    assert!(plan.contains("ij,ki->jk        a, c -> #0"), "{plan}");
+    let one = one().into_shape_with_order((1, 1)).unwrap();
+    let (a, b) = (
+        one.broadcast((1, 1 << 31)).unwrap(),
+        one.broadcast((1 << 31, 1 << 31)).unwrap(),
+    );
+    let c = one.broadcast((1 << 31, 1)).unwrap();
+    let err = try_einsum!("ij,jk,ki->", a, b, c).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "einsum!(\"ij,jk,ki->\"): intermediate #0 `jk` would have shape [2147483648, \
+         2147483648], too large for one array (4611686018427387904 elements of 8 bytes: \
+         more than isize::MAX bytes)"
+    );
+    let message = panic_message(|| {
+        let _: f64 = einsum!("ij,jk,ki->", a, b, c);
+    });
+    assert!(message.contains("intermediate #0 `jk`"), "{message}");
+    let small = one.broadcast((2, 2)).unwrap();
+    let mut out = ndarray::arr0(5.0);
+    let err = try_einsum! { out += "ij->"(small) + "ij,jk,ki->"(a, b, c) }.unwrap_err();
+    assert!(matches!(err, EinsumError::TooLarge { .. }), "{err:?}");
+    assert_eq!(out[()], 5.0, "the first term was written");
+}

@@ -7,9 +7,8 @@
 
 use crate::gemm::{gemm, Roles};
 use crate::kernels::{contract, Write};
-use crate::operand::{LoopSpace, Strided, StridedMut};
+use crate::strided::{LoopSpace, Strided, StridedMut};
 use ndarray::{Array, Dim, Dimension, LinalgScalar};
-use std::marker::PhantomData;
 use std::mem::MaybeUninit;
 
 /// `contract` (see [`crate::kernels::contract`]) into a new array of shape
@@ -17,7 +16,8 @@ use std::mem::MaybeUninit;
 ///
 /// ```
 /// use einsum_runtime::fresh::contract_new;
-/// use einsum_runtime::operand::{LoopSpace, View};
+/// use einsum_runtime::strided::LoopSpace;
+/// use einsum_runtime::view::View;
 /// use einsum_runtime::shape::Site;
 /// const SITE: Site = Site { subscripts: "i,j->ij", operands: &["x", "y"] };
 /// let (x, y) = (ndarray::arr1(&[1.0, 2.0]), ndarray::arr1(&[3.0, 4.0, 5.0]));
@@ -28,8 +28,8 @@ use std::mem::MaybeUninit;
 /// ```
 ///
 /// # Panics
-/// As `contract`, and if an axis does not have its loop's size or two axes
-/// share a loop.
+/// As `contract`, and if an axis does not have its loop's size, two axes
+/// share a loop, or one of the `n_free` free loops is no axis.
 #[inline(always)]
 pub fn contract_new<T, const R: usize, const L: usize, const K: usize>(
     shape: [usize; R],
@@ -44,7 +44,13 @@ where
     Dim<[usize; R]>: Dimension,
 {
     let mut fresh = Fresh::new(shape, axis_loops, space);
-    contract(n_free, fresh.output(), inputs, alpha, Write::Overwrite);
+    contract(
+        n_free,
+        fresh.output(n_free),
+        inputs,
+        alpha,
+        Write::Overwrite,
+    );
     // SAFETY: an overwriting `contract` wrote every element (see `Fresh`).
     unsafe { fresh.assume_written() }
 }
@@ -54,7 +60,8 @@ where
 /// ```
 /// use einsum_runtime::fresh::gemm_new;
 /// use einsum_runtime::gemm::Roles;
-/// use einsum_runtime::operand::{LoopSpace, View};
+/// use einsum_runtime::strided::LoopSpace;
+/// use einsum_runtime::view::View;
 /// use einsum_runtime::shape::Site;
 /// const SITE: Site = Site { subscripts: "ij,jk->ik", operands: &["a", "b"] };
 /// let a = ndarray::Array2::<f64>::ones((40, 30));
@@ -83,7 +90,8 @@ where
     Dim<[usize; R]>: Dimension,
 {
     let mut fresh = Fresh::new(shape, axis_loops, space);
-    gemm(roles, fresh.output(), a, b, alpha, Write::Overwrite);
+    let free = roles.batch + roles.m + roles.n;
+    gemm(roles, fresh.output(free), a, b, alpha, Write::Overwrite);
     // SAFETY: an overwriting `gemm` wrote every element (see `Fresh`).
     unsafe { fresh.assume_written() }
 }
@@ -92,9 +100,10 @@ where
 /// overwrite through [`Fresh::output`].
 ///
 /// `contract` and `gemm` with [`Write::Overwrite`] write every element of an
-/// output whose axes are distinct loops of their own sizes (every index of
-/// the loop space is visited; with summed loops the output is first zeroed)
-/// and read an element only after writing it. The functions above are
+/// output whose axes are distinct loops of their own sizes, one on each free
+/// loop and none on a summed loop (every index of the free loops is visited;
+/// with summed loops the output is first zeroed), and read an element only
+/// after writing it. The functions above are
 /// inlined into the macro's code with the kernels' checks and plain loops,
 /// which is why this is a value rather than a function taking the step as a
 /// closure: closures that large were left out of line.
@@ -108,23 +117,10 @@ impl<'s, T: LinalgScalar, const R: usize, const L: usize> Fresh<'s, T, R, L>
 where
     Dim<[usize; R]>: Dimension,
 {
-    /// Allocates an array of `shape`, whose axis `d` is loop
+    /// Allocates an array of `shape`, whose axis `d` is to be loop
     /// `axis_loops[d]` of `space`.
-    ///
-    /// # Panics
-    /// If an axis does not have its loop's size or two axes share a loop.
     #[inline(always)]
     fn new(shape: [usize; R], axis_loops: [usize; R], space: &'s LoopSpace<L>) -> Self {
-        for (d, (&len, &lp)) in shape.iter().zip(&axis_loops).enumerate() {
-            assert_eq!(
-                len, space.sizes[lp],
-                "einsum: output axis {d} does not have the size of loop {lp}"
-            );
-            assert!(
-                !axis_loops[..d].contains(&lp),
-                "einsum: two output axes on loop {lp}"
-            );
-        }
         let mut dim = Dim::<[usize; R]>::default();
         dim.slice_mut().copy_from_slice(&shape);
         Fresh {
@@ -134,31 +130,27 @@ where
         }
     }
 
-    /// The array as the output of a step over the space.
+    /// The array as the output of a step over the space whose first `free`
+    /// loops are free (the others summed).
+    ///
+    /// # Panics
+    /// If an axis does not have its loop's size, two axes share a loop, or a
+    /// free loop is not one of the axes (see [`StridedMut::of_new_array`]):
+    /// the step would not visit every element, and [`Fresh::assume_written`]
+    /// would return memory never written.
     #[inline(always)]
-    fn output(&mut self) -> StridedMut<'_, T, L> {
-        let (mut strides, mut indexed) = ([0isize; L], [false; L]);
-        for (&stride, &lp) in self.array.strides().iter().zip(&self.axis_loops) {
-            strides[lp] = stride;
-            indexed[lp] = true;
-        }
-        StridedMut {
-            // `MaybeUninit<T>` has the layout of `T`.
-            ptr: self.array.as_mut_ptr().cast::<T>(),
-            strides,
-            space: self.space,
-            indexed,
-            life: PhantomData,
-        }
+    fn output(&mut self, free: usize) -> StridedMut<'_, T, L> {
+        StridedMut::of_new_array(&mut self.array, &self.axis_loops, self.space, free)
     }
 
     /// The array, once written.
     ///
     /// # Safety
     /// An overwriting `contract` or `gemm` must have run on [`Fresh::output`]
-    /// (and returned): each axis is a distinct loop of its own size, so the
-    /// step's loop space covered every index of the array. (If the step
-    /// panicked, the uninitialized array is simply dropped.)
+    /// (and returned), with the free loops that `output` was given: each
+    /// axis is a distinct loop of its own size and every free loop is an
+    /// axis, so the step's free loops covered every index of the array. (If
+    /// the step panicked, the uninitialized array is simply dropped.)
     #[inline(always)]
     unsafe fn assume_written(self) -> Array<T, Dim<[usize; R]>> {
         // SAFETY: every element was written (see above).
@@ -169,8 +161,8 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::operand::View;
     use crate::shape::Site;
+    use crate::view::View;
     use ndarray::{s, Array1, Array2, Array3, ShapeBuilder};
 
     const SITE: Site = Site {
@@ -245,7 +237,7 @@ mod tests {
         assert_eq!(t, a.permuted_axes([2, 1, 0]));
     }
 
-    /// GEMM into a fresh array: plain, with summed loops that do not fuse
+    /// GEMM into a fresh array: plain, with summed loops that do not merge
     /// (looped over, the output zeroed first), and with nothing to sum.
     #[test]
     fn gemm_steps_write_every_element() {
@@ -321,6 +313,64 @@ mod tests {
             s
         });
         assert_eq!(c, want);
+    }
+
+    /// `ij->j` told that both loops are free: with `i` empty the step
+    /// returns at once, and the new array would be memory never written.
+    #[test]
+    #[should_panic(expected = "free loop 0 is no axis of the new output")]
+    fn a_free_loop_that_is_no_axis_is_refused() {
+        let x = Array2::<f64>::zeros((0, 3));
+        let space = LoopSpace::new([0, 3]);
+        let vx = View::<f64, 2>::new(&x, &SITE, 0).unwrap();
+        let _ = contract_new([3], [1], &space, 2, [vx.in_loops(&space, [0, 1])], 1.0);
+    }
+
+    /// The same through GEMM: `ij,jk->k` told that `i` is an m loop.
+    #[test]
+    #[should_panic(expected = "free loop 0 is no axis of the new output")]
+    fn a_gemm_free_loop_that_is_no_axis_is_refused() {
+        let a = Array2::<f64>::zeros((0, 4));
+        let b = Array2::<f64>::zeros((4, 5));
+        let space = LoopSpace::new([0, 5, 4]);
+        let (va, vb) = (
+            View::<f64, 2>::new(&a, &SITE, 0).unwrap(),
+            View::<f64, 2>::new(&b, &SITE, 1).unwrap(),
+        );
+        let roles = Roles {
+            batch: 0,
+            m: 1,
+            n: 1,
+            k: 1,
+        };
+        let _ = gemm_new(
+            [5],
+            [1],
+            &space,
+            roles,
+            va.in_loops(&space, [0, 2]),
+            vb.in_loops(&space, [2, 1]),
+            1.0,
+        );
+    }
+
+    /// `ij->ij` told that `j` is summed: the new array is empty, but with
+    /// nothing to sum the step would zero the free loop `i` through the
+    /// empty array's dangling pointer (a segmentation fault natively).
+    #[test]
+    #[should_panic(expected = "the output of a step has an axis on a summed loop")]
+    fn an_empty_output_on_a_summed_loop_is_refused() {
+        let x = Array2::<f64>::zeros((3, 0));
+        let space = LoopSpace::new([3, 0]);
+        let vx = View::<f64, 2>::new(&x, &SITE, 0).unwrap();
+        let _ = contract_new(
+            [3, 0],
+            [0, 1],
+            &space,
+            1,
+            [vx.in_loops(&space, [0, 1])],
+            1.0,
+        );
     }
 
     #[test]

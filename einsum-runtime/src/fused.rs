@@ -9,9 +9,10 @@
 //! transposed pairs, `(J, K)` then `(K, J)`, so a step reading the array
 //! transposed (`a[j,k] a[k,j]`) finds its other tile in cache too.
 
-use crate::kernels::{advance, fill_zero, offset_inputs, Nest, Write, LONG_STRIDE};
-use crate::operand::{Strided, StridedMut};
-use crate::scalar::{add, mul};
+use crate::kernels::{Nest, Write, LONG_STRIDE};
+use crate::strided::{Strided, StridedMut};
+use crate::sweep::{sweep_block, sweep_roles, TwoInnermost};
+use crate::walk::{advance, fill_zero, offset_inputs, StepPointers};
 use ndarray::LinalgScalar;
 use std::ops::Range;
 
@@ -37,8 +38,9 @@ pub struct FusedStep<'a, T, const L: usize> {
 /// ```
 /// use einsum_runtime::fused::{contract_fused, FusedStep};
 /// use einsum_runtime::kernels::Write;
-/// use einsum_runtime::operand::{LoopSpace, View, ViewMut};
 /// use einsum_runtime::shape::Site;
+/// use einsum_runtime::strided::LoopSpace;
+/// use einsum_runtime::view::{View, ViewMut};
 /// const SITE: Site = Site { subscripts: "ij,j->i", operands: &["a", "v"] };
 /// let a = ndarray::arr2(&[[1.0, 2.0], [3.0, 4.0]]);
 /// let v = ndarray::arr1(&[1.0, 10.0]);
@@ -66,31 +68,32 @@ pub fn contract_fused<T: LinalgScalar + Send + Sync, const L: usize, const P: us
     let Some(first) = steps.first() else { return };
     let sizes = *first.out.sizes();
     assert!(
-        steps.iter().all(|s| s.out.space.is(first.out.space)
-            && s.inputs.iter().all(|i| i.space.is(first.out.space))),
+        steps.iter().all(|s| s.out.space().is(first.out.space())
+            && s.inputs.iter().all(|i| i.space().is(first.out.space()))),
         "einsum: fused steps checked against different loop spaces"
     );
-    let order = anchor_order(&sizes, &first.inputs[0].strides);
+    let order = anchor_order(&sizes, &first.inputs[0].strides());
     let nests: [Nest<T, L, 2>; P] = std::array::from_fn(|p| {
         let step = &steps[p];
-        let summed = (0..L).any(|l| !step.out.indexed[l] && sizes[l] > 1);
+        let (indexed, out_strides) = (step.out.indexed(), step.out.strides());
+        let summed = (0..L).any(|l| !indexed[l] && sizes[l] > 1);
         let mut write = step.write;
         if write == Write::Overwrite && (summed || sizes.contains(&0)) {
             let (mut free_sizes, mut free_strides, mut count) = ([0; L], [0; L], 0);
-            for l in (0..L).filter(|&l| step.out.indexed[l]) {
-                (free_sizes[count], free_strides[count]) = (sizes[l], step.out.strides[l]);
+            for l in (0..L).filter(|&l| indexed[l]) {
+                (free_sizes[count], free_strides[count]) = (sizes[l], out_strides[l]);
                 count += 1;
             }
             // SAFETY: `fill_zero` walks the loops the output has axes on, at
             // indices below their checked sizes.
-            unsafe { fill_zero(&free_sizes[..count], &free_strides[..count], step.out.ptr) };
+            unsafe { fill_zero(&free_sizes[..count], &free_strides[..count], step.out.ptr()) };
             write = Write::Accumulate;
         }
         Nest {
             order,
             sizes,
-            out_strides: step.out.strides,
-            in_strides: step.inputs.each_ref().map(|i| i.strides),
+            out_strides,
+            in_strides: step.inputs.each_ref().map(|i| i.strides()),
             alpha: step.alpha,
             write,
         }
@@ -98,10 +101,12 @@ pub fn contract_fused<T: LinalgScalar + Send + Sync, const L: usize, const P: us
     if sizes.contains(&0) {
         return;
     }
-    let pointers: [Pointers<T>; P] =
-        std::array::from_fn(|p| (steps[p].out.ptr, steps[p].inputs.each_ref().map(|i| i.ptr)));
+    let pointers: [StepPointers<T, 2>; P] = std::array::from_fn(|p| StepPointers {
+        out: steps[p].out.ptr(),
+        inputs: steps[p].inputs.each_ref().map(|i| i.ptr()),
+    });
     #[cfg(feature = "threading")]
-    if parallel::run(&nests, pointers, steps.each_ref().map(|s| s.out.indexed)) {
+    if parallel::run(&nests, pointers, steps.each_ref().map(|s| s.out.indexed())) {
         return;
     }
     // SAFETY: every output and input was checked against `sizes` by
@@ -133,9 +138,6 @@ impl Part {
     }
 }
 
-/// A step's output and input pointers.
-type Pointers<T> = (*mut T, [*const T; 2]);
-
 /// Loops ordered outermost first by the shared array's strides, largest
 /// outside; loops of length 1 outermost.
 fn anchor_order<const L: usize>(sizes: &[usize; L], strides: &[isize; L]) -> [usize; L] {
@@ -151,20 +153,21 @@ fn anchor_order<const L: usize>(sizes: &[usize; L], strides: &[isize; L]) -> [us
 /// their order and sizes. With fewer than two loops `part` must be whole.
 unsafe fn run<T: LinalgScalar, const L: usize, const P: usize>(
     nests: &[Nest<T, L, 2>; P],
-    mut pointers: [Pointers<T>; P],
+    mut pointers: [StepPointers<T, 2>; P],
     part: Part,
 ) {
     let Some(first) = nests.first() else { return };
     let (order, sizes) = (first.order, first.sizes);
     if L < 2 {
-        let (inner, len) = if L == 0 {
-            (0, 1)
-        } else {
-            (order[0], sizes[order[0]])
-        };
-        for (nest, &(out, inputs)) in nests.iter().zip(&pointers) {
-            // SAFETY: the loop, if any, covers exactly its own range.
-            unsafe { nest.innermost_of(inner, out, inputs, 0, len) };
+        for (nest, &StepPointers { out, inputs }) in nests.iter().zip(&pointers) {
+            if L == 0 {
+                // A pass over a rank-0 array: no loop to walk.
+                // SAFETY: the single index of an empty loop space is valid.
+                unsafe { nest.innermost(out, inputs, 1, 0, [0; 2]) };
+            } else {
+                // SAFETY: the loop covers exactly its own range.
+                unsafe { nest.innermost_of(order[0], out, inputs, 0, sizes[order[0]]) };
+            }
         }
         return;
     }
@@ -186,7 +189,7 @@ unsafe fn run<T: LinalgScalar, const L: usize, const P: usize>(
             } else {
                 for row in part.blocks(sizes[second]).flatten() {
                     let at = row as isize;
-                    for (nest, &(out, inputs)) in nests.iter().zip(&pointers) {
+                    for (nest, &StepPointers { out, inputs }) in nests.iter().zip(&pointers) {
                         let out = out.wrapping_offset(at * nest.out_strides[second]);
                         let inputs: [*const T; 2] = std::array::from_fn(|k| {
                             inputs[k].wrapping_offset(at * nest.in_strides[k][second])
@@ -197,7 +200,7 @@ unsafe fn run<T: LinalgScalar, const L: usize, const P: usize>(
             }
         }
         if !advance(outer, &sizes, &mut index, |l, by| {
-            for (nest, (out, inputs)) in nests.iter().zip(&mut pointers) {
+            for (nest, StepPointers { out, inputs }) in nests.iter().zip(&mut pointers) {
                 *out = out.wrapping_offset(nest.out_strides[l] * by);
                 offset_inputs(inputs, &nest.in_strides, l, by);
             }
@@ -212,11 +215,10 @@ unsafe fn run<T: LinalgScalar, const L: usize, const P: usize>(
 /// in cache, and a step that walks a column reads each cache line of it for
 /// the whole block.
 ///
-/// A symmetric step (see [`is_symmetric`]) instead sweeps the block against
-/// the columns past it, reading `a[block, c]` and its transpose `a[c, block]`
-/// together; the matrix-vector steps over the same array (see
-/// [`companion_of`]) ride along, so each element is loaded once for all of
-/// them.
+/// A symmetric step instead sweeps the block against the columns past it,
+/// reading `a[block, c]` and its transpose `a[c, block]` together; the
+/// matrix-vector steps over the same array ride along, so each element is
+/// loaded once for all of them (see [`crate::sweep`]).
 ///
 /// Only the blocks of `part` are visited; a sweep from a block covers every
 /// pair with a row in it, so the parts of a pass together cover each pair
@@ -226,48 +228,23 @@ unsafe fn run<T: LinalgScalar, const L: usize, const P: usize>(
 /// As for [`run`], with the outer loops at in-range indices.
 unsafe fn two_innermost_in_blocks<T: LinalgScalar, const L: usize, const P: usize>(
     nests: &[Nest<T, L, 2>; P],
-    pointers: &[Pointers<T>; P],
+    pointers: &[StepPointers<T, 2>; P],
     part: Part,
 ) {
     let first = &nests[0];
-    let (second, inner) = (first.order[L - 2], first.order[L - 1]);
+    let loops = TwoInnermost {
+        second: first.order[L - 2],
+        inner: first.order[L - 1],
+    };
+    let TwoInnermost { second, inner } = loops;
     let (rows, columns) = (first.sizes[second], first.sizes[inner]);
-    let symmetric =
-        |p: usize| rows == columns && is_symmetric(&nests[p], pointers[p], second, inner);
-    let leader = (0..P).find(|&p| symmetric(p));
-    // Each step's part in the sweep of its symmetric leader, if it has one.
-    let sweeps: [Option<(usize, Accumulation<T>)>; P] = std::array::from_fn(|p| {
-        let (nest, (out, _)) = (&nests[p], pointers[p]);
-        let o = nest.out_strides[second] + nest.out_strides[inner];
-        let own = Accumulation {
-            out,
-            o,
-            alpha: nest.alpha,
-            kind: Kind::Symmetric,
-        };
-        match leader {
-            Some(l) if l == p => Some((p, own)),
-            Some(_) if symmetric(p) => Some((p, own)),
-            Some(l) => companion_of(nest, pointers[p], &nests[l], pointers[l], (second, inner))
-                .map(|kind| {
-                    (
-                        l,
-                        Accumulation {
-                            out,
-                            o,
-                            alpha: nest.alpha,
-                            kind,
-                        },
-                    )
-                }),
-            None => None,
-        }
-    });
+    let roles = sweep_roles(nests, pointers, loops);
     for block in part.blocks(rows) {
-        for ((nest, &(out, inputs)), sweep) in nests.iter().zip(pointers).zip(&sweeps) {
+        for ((nest, &StepPointers { out, inputs }), role) in nests.iter().zip(pointers).zip(&roles)
+        {
             // A step in a sweep covers the columns before the block in
             // earlier sweeps (as transposes) and those past it in this one.
-            let plain = if sweep.is_some() {
+            let plain = if role.is_some() {
                 block.clone()
             } else {
                 0..columns
@@ -282,53 +259,16 @@ unsafe fn two_innermost_in_blocks<T: LinalgScalar, const L: usize, const P: usiz
                 unsafe { nest.innermost_of(inner, out, inputs, plain.start, plain.len()) };
             }
         }
-        if block.end == columns {
-            continue;
-        }
-        for p in 0..P {
-            // One sweep per symmetric step, with its companions.
-            if !matches!(sweeps[p], Some((l, _)) if l == p) {
-                continue;
-            }
-            let mut accumulations = [sweeps[p].expect("a sweep").1; P];
-            let mut count = 0;
-            for &(l, accumulation) in sweeps.iter().flatten() {
-                if l == p {
-                    accumulations[count] = accumulation;
-                    count += 1;
-                }
-            }
-            let (a, [sr, sc]) = (
-                pointers[p].1[0],
-                [
-                    nests[p].in_strides[0][second],
-                    nests[p].in_strides[0][inner],
-                ],
-            );
-            let sweep = Sweep {
-                a,
-                sr,
-                sc,
-                columns: block.end..columns,
-            };
-            // SAFETY: the block's indices and the columns past it are in
-            // range for both loops, which have one size; every accumulation
-            // was checked against the same loop space.
-            unsafe {
-                if block.len() == BLOCK {
-                    sweep.run::<BLOCK, P>(block.start, &accumulations[..count]);
-                } else {
-                    for row in block.clone() {
-                        sweep.run::<1, P>(row, &accumulations[..count]);
-                    }
-                }
-            }
+        if block.end < columns {
+            // SAFETY: the block's rows and the columns past it are in range
+            // for both loops, as the caller guarantees for the whole pass.
+            unsafe { sweep_block(nests, pointers, &roles, loops, block, columns) };
         }
     }
 }
 
 /// Rows per block in [`two_innermost_in_blocks`]: a cache line of `f64`.
-const BLOCK: usize = 8;
+pub(crate) const BLOCK: usize = 8;
 
 /// With the `threading` feature, a large pass whose steps all accumulate
 /// into small outputs runs on several threads: each takes every other block
@@ -337,10 +277,10 @@ const BLOCK: usize = 8;
 /// into the steps' outputs once every thread is done.
 #[cfg(feature = "threading")]
 mod parallel {
-    use super::{Nest, Part, Pointers, BLOCK};
-    use crate::gemm::LoopList;
-    use crate::kernels::{advance, Write, MIN_PARALLEL_WORK};
+    use super::{Nest, Part, BLOCK};
+    use crate::kernels::{Write, MIN_PARALLEL_WORK};
     use crate::scalar::add;
+    use crate::walk::{advance, LoopList, StepPointers};
     use ndarray::LinalgScalar;
 
     /// The private outputs may hold at most this fraction of the pass's work,
@@ -348,18 +288,20 @@ mod parallel {
     const WORK_PER_OUTPUT_ELEMENT: usize = 16;
 
     /// Pointers moved into the worker threads.
-    struct Shared<T, const P: usize>([Pointers<T>; P]);
+    struct Shared<T, const P: usize>([StepPointers<T, 2>; P]);
     // SAFETY: the workers only read through the input pointers (the outputs
     // are replaced by each thread's own), and the caller's borrows outlive
     // the scope that joins them.
     unsafe impl<T: Send + Sync, const P: usize> Send for Shared<T, P> {}
+    // SAFETY: as for `Send`: shared between the workers, the pointers are
+    // only read through.
     unsafe impl<T: Send + Sync, const P: usize> Sync for Shared<T, P> {}
 
     /// Runs the pass on several threads when it pays; returns whether it did.
     /// `indexed[p][l]`: whether step `p`'s output has an axis on loop `l`.
     pub(super) fn run<T: LinalgScalar + Send + Sync, const L: usize, const P: usize>(
         nests: &[Nest<T, L, 2>; P],
-        pointers: [Pointers<T>; P],
+        pointers: [StepPointers<T, 2>; P],
         indexed: [[bool; L]; P],
     ) -> bool {
         let Some(first) = nests.first() else {
@@ -410,8 +352,10 @@ mod parallel {
                         out_strides: private_strides[p],
                         ..nests[p]
                     });
-                    let pointers: [Pointers<T>; P] =
-                        std::array::from_fn(|p| (own[p].as_mut_ptr(), shared.0[p].1));
+                    let pointers: [StepPointers<T, 2>; P] = std::array::from_fn(|p| StepPointers {
+                        out: own[p].as_mut_ptr(),
+                        inputs: shared.0[p].inputs,
+                    });
                     // SAFETY: the inputs are the checked ones; each private
                     // output has an element for every index of the loops its
                     // step's output has axes on (C-order strides over exactly
@@ -425,7 +369,15 @@ mod parallel {
             for own in &outputs {
                 // SAFETY: the output was checked against the loop space, and
                 // its private copies have the same loops in C order.
-                unsafe { add_into(pointers[p].0, &nest.out_strides, &own[p], &loops[p], &sizes) };
+                unsafe {
+                    add_into(
+                        pointers[p].out,
+                        &nest.out_strides,
+                        &own[p],
+                        &loops[p],
+                        &sizes,
+                    )
+                };
             }
         }
         true
@@ -453,207 +405,12 @@ mod parallel {
     }
 }
 
-/// Whether a step is `out[x] += alpha * sum_y a[x,y] a[y,x]` over the two
-/// innermost loops (`ij,ji->i`): both inputs are the same array, one
-/// transposed, and the output follows exactly one of the two loops. Its
-/// products are then symmetric, `p(x, y) = p(y, x)`, and each one feeds two
-/// output elements.
-fn is_symmetric<T, const L: usize>(
-    nest: &Nest<T, L, 2>,
-    (_, inputs): Pointers<T>,
-    second: usize,
-    inner: usize,
-) -> bool {
-    let [x, y] = nest.in_strides;
-    let o = nest.out_strides;
-    inputs[0] == inputs[1]
-        && x[second] == y[inner]
-        && x[inner] == y[second]
-        && x[second] != x[inner]
-        && nest.write == Write::Accumulate
-        && (o[second] == 0) != (o[inner] == 0)
-}
-
-/// How a step reading a symmetric step's array takes part in its sweep: a
-/// matrix-vector product `out[x] += alpha * a[., .] v[y]` with `x` and `y`
-/// each one of the two loops, accumulating.
-fn companion_of<T, const L: usize>(
-    nest: &Nest<T, L, 2>,
-    (_, inputs): Pointers<T>,
-    leader: &Nest<T, L, 2>,
-    (_, leader_inputs): Pointers<T>,
-    (second, inner): (usize, usize),
-) -> Option<Kind<T>> {
-    let (a, v, o) = (nest.in_strides[0], nest.in_strides[1], nest.out_strides);
-    let same_array = inputs[0] == leader_inputs[0]
-        && a[second] == leader.in_strides[0][second]
-        && a[inner] == leader.in_strides[0][inner];
-    let vector = v[second] == 0 || v[inner] == 0;
-    let vector_output = o[second] == 0 || o[inner] == 0;
-    (same_array && vector && vector_output && nest.write == Write::Accumulate).then_some(
-        Kind::Vector {
-            v: inputs[1],
-            sv: v[second] + v[inner],
-            out_on_inner: o[inner] != 0,
-            v_on_inner: v[inner] != 0,
-        },
-    )
-}
-
-/// What a step adds up in a sweep.
-#[derive(Clone, Copy)]
-enum Kind<T> {
-    /// `out[x] += alpha * a[x,y] a[y,x]`.
-    Symmetric,
-    /// `out[x] += alpha * a[p,q] v[y]`, `x` and `y` each `p` or `q`.
-    Vector {
-        v: *const T,
-        sv: isize,
-        /// Whether the output follows the inner loop `q` (else `p`).
-        out_on_inner: bool,
-        /// Whether `v` follows the inner loop `q` (else `p`).
-        v_on_inner: bool,
-    },
-}
-
-/// A step's output in a sweep: `out + x * o` is its element at index `x`.
-#[derive(Clone, Copy)]
-struct Accumulation<T> {
-    out: *mut T,
-    o: isize,
-    alpha: T,
-    kind: Kind<T>,
-}
-
-/// Rows `r0..r0 + H` of `a` against `columns` (all past them), and the
-/// transposed elements `a[columns, r0..r0 + H]`.
-struct Sweep<T> {
-    a: *const T,
-    sr: isize,
-    sc: isize,
-    columns: Range<usize>,
-}
-
-impl<T: LinalgScalar> Sweep<T> {
-    /// Adds every accumulation's share of the block and its transpose, in
-    /// one walk over the columns.
-    ///
-    /// # Safety
-    /// Rows `r0..r0 + H` and `columns` must be in range for both loops of
-    /// `a` and of every accumulation's output and vector; at most `P`
-    /// accumulations.
-    unsafe fn run<const H: usize, const P: usize>(
-        &self,
-        r0: usize,
-        accumulations: &[Accumulation<T>],
-    ) {
-        let rows: [*const T; H] = std::array::from_fn(|j| self.at(r0 + j, 0));
-        let mut row_sums = [[T::zero(); H]; P];
-        // Each vector at the block's rows.
-        let block_values: [[T; H]; P] = std::array::from_fn(|k| match accumulations.get(k) {
-            Some(Accumulation {
-                kind: Kind::Vector { v, sv, .. },
-                ..
-            }) => {
-                // SAFETY: the block's rows are in range for the vector.
-                std::array::from_fn(|j| unsafe { *v.wrapping_offset((r0 + j) as isize * sv) })
-            }
-            _ => [T::zero(); H],
-        });
-        let sc = self.sc;
-        for c in self.columns.clone() {
-            let strip = self.at(c, r0);
-            // SAFETY: rows r0..r0 + H and column c are in range for both loops.
-            let (column, strip): ([T; H], [T; H]) = unsafe {
-                if sc == 1 {
-                    let strip = std::slice::from_raw_parts(strip, H);
-                    (
-                        std::array::from_fn(|j| *rows[j].add(c)),
-                        std::array::from_fn(|j| strip[j]),
-                    )
-                } else {
-                    let at = c as isize * sc;
-                    (
-                        std::array::from_fn(|j| *rows[j].wrapping_offset(at)),
-                        std::array::from_fn(|j| *strip.wrapping_offset(j as isize * sc)),
-                    )
-                }
-            };
-            for ((acc, sums), vr) in accumulations.iter().zip(&mut row_sums).zip(&block_values) {
-                // Upper elements a[r0 + j, c] = column[j], at (p, q) = (r0 + j, c);
-                // lower elements a[c, r0 + j] = strip[j], at (p, q) = (c, r0 + j).
-                // Each adds to the output at c (summed over j) or at r0 + j.
-                let (to_column, to_rows): ([T; H], [T; H]) = match acc.kind {
-                    Kind::Symmetric => {
-                        let products = std::array::from_fn(|j| mul(column[j], strip[j]));
-                        (products, products)
-                    }
-                    Kind::Vector {
-                        v,
-                        sv,
-                        out_on_inner,
-                        v_on_inner,
-                    } => {
-                        // SAFETY: c is in range for the vector.
-                        let vc = unsafe { *v.wrapping_offset(c as isize * sv) };
-                        match (out_on_inner, v_on_inner) {
-                            (true, false) => (
-                                std::array::from_fn(|j| mul(column[j], vr[j])),
-                                std::array::from_fn(|j| mul(strip[j], vc)),
-                            ),
-                            (false, true) => (
-                                std::array::from_fn(|j| mul(strip[j], vr[j])),
-                                std::array::from_fn(|j| mul(column[j], vc)),
-                            ),
-                            (true, true) => (
-                                std::array::from_fn(|j| mul(column[j], vc)),
-                                std::array::from_fn(|j| mul(strip[j], vr[j])),
-                            ),
-                            (false, false) => (
-                                std::array::from_fn(|j| mul(strip[j], vc)),
-                                std::array::from_fn(|j| mul(column[j], vr[j])),
-                            ),
-                        }
-                    }
-                };
-                for j in 0..H {
-                    sums[j] = add(sums[j], to_rows[j]);
-                }
-                // SAFETY: c is in range for the output.
-                unsafe {
-                    let out = acc.out.wrapping_offset(c as isize * acc.o);
-                    *out = add(
-                        *out,
-                        mul(
-                            acc.alpha,
-                            to_column.iter().fold(T::zero(), |s, &x| add(s, x)),
-                        ),
-                    );
-                }
-            }
-        }
-        for (acc, sums) in accumulations.iter().zip(&row_sums) {
-            for (j, &sum) in sums.iter().enumerate() {
-                // SAFETY: the block's rows are in range for the output.
-                unsafe {
-                    let out = acc.out.wrapping_offset((r0 + j) as isize * acc.o);
-                    *out = add(*out, mul(acc.alpha, sum));
-                }
-            }
-        }
-    }
-
-    fn at(&self, p: usize, q: usize) -> *const T {
-        self.a
-            .wrapping_offset(p as isize * self.sr + q as isize * self.sc)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::operand::{LoopSpace, View, ViewMut};
     use crate::shape::Site;
+    use crate::strided::LoopSpace;
+    use crate::view::{View, ViewMut};
     use ndarray::{s, Array, Array1, Array2, Array3, ArrayView1, ArrayView2, ShapeBuilder};
 
     const SITE: Site = Site {
@@ -988,6 +745,39 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A pass over a rank-0 array: steps without any loop, overwriting and
+    /// accumulating.
+    #[test]
+    fn a_pass_without_loops() {
+        let (x, y, z) = (ndarray::arr0(2.0), ndarray::arr0(-3.0), ndarray::arr0(5.0));
+        let space = LoopSpace::new([]);
+        let scalar = |a| {
+            View::<f64, 0>::new(a, &SITE, 0)
+                .unwrap()
+                .in_loops(&space, [])
+        };
+        let (mut o1, mut o2) = (ndarray::arr0(f64::NAN), ndarray::arr0(1.0));
+        {
+            let mut m1 = ViewMut::new(&mut o1, [], &SITE, "o").unwrap();
+            let mut m2 = ViewMut::new(&mut o2, [], &SITE, "o").unwrap();
+            contract_fused([
+                FusedStep {
+                    out: m1.in_loops(&space, []),
+                    inputs: [scalar(&x), scalar(&y)],
+                    alpha: 1.0,
+                    write: Write::Overwrite,
+                },
+                FusedStep {
+                    out: m2.in_loops(&space, []),
+                    inputs: [scalar(&x), scalar(&z)],
+                    alpha: 2.0,
+                    write: Write::Accumulate,
+                },
+            ]);
+        }
+        assert_eq!((o1[()], o2[()]), (2.0 * -3.0, 1.0 + 2.0 * 2.0 * 5.0));
     }
 
     /// Integers wrap, as in every kernel.

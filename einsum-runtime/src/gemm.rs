@@ -2,18 +2,21 @@
 //! run as (batched) `matrixmultiply` calls with the operands' own strides.
 //!
 //! A step's loops come ordered `[batch.., m.., n.., k..]`: the output uses
-//! batch, m and n; `a` uses batch, m and k; `b` uses batch, k and n. Each of
-//! m, n and k fuses into one GEMM dimension when its loops' strides nest
-//! (`stride[outer] == stride[inner] * size[inner]`) in every operand that
-//! uses it; loops that do not fuse join the batch loops. Element types other
+//! batch, m and n; `a` uses batch, m and k; `b` uses batch, k and n. The
+//! loops of each of m, n and k merge into one GEMM dimension when their
+//! strides nest (`stride[outer] == stride[inner] * size[inner]`) in every
+//! operand that uses them; loops that do not merge join the batch loops.
+//! Element types other
 //! than `f32`, `f64`, `Complex<f32>` and `Complex<f64>`, and products too small
 //! for GEMM to pay, run in the loop kernel instead.
 
-use crate::kernels::{advance, contract, fill_zero, Write};
-use crate::operand::{Strided, StridedMut};
+use crate::kernels::{contract, Write};
+use crate::strided::{Strided, StridedMut};
+use crate::walk::{advance, fill_zero, LoopList};
 use ndarray::LinalgScalar;
 use num_complex::Complex;
 use std::any::TypeId;
+use std::ops::Range;
 
 /// Below this many multiply-adds a GEMM call costs more than it saves
 /// (packing buffers, dispatch); the loop kernel runs instead.
@@ -32,15 +35,27 @@ pub struct Roles {
     pub k: usize,
 }
 
+/// The loops of the m, n and k roles (the batch loops are `0..batch`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct RoleLoops {
+    m: Range<usize>,
+    n: Range<usize>,
+    k: Range<usize>,
+}
+
 impl Roles {
-    /// The m, n and k loops (the batch loops are `0..batch`).
-    fn loops(self) -> [std::ops::Range<usize>; 3] {
+    /// The m, n and k loops.
+    fn loops(self) -> RoleLoops {
         let (m, n, k) = (
             self.batch,
             self.batch + self.m,
             self.batch + self.m + self.n,
         );
-        [m..n, n..k, k..k + self.k]
+        RoleLoops {
+            m: m..n,
+            n: n..k,
+            k: k..k + self.k,
+        }
     }
 }
 
@@ -49,8 +64,9 @@ impl Roles {
 /// ```
 /// use einsum_runtime::gemm::{gemm, Roles};
 /// use einsum_runtime::kernels::Write;
-/// use einsum_runtime::operand::{LoopSpace, View, ViewMut};
 /// use einsum_runtime::shape::Site;
+/// use einsum_runtime::strided::LoopSpace;
+/// use einsum_runtime::view::{View, ViewMut};
 /// const SITE: Site = Site { subscripts: "ij,jk->ik", operands: &["a", "b"] };
 /// let a = ndarray::Array2::<f64>::ones((40, 30));
 /// let b = ndarray::Array2::<f64>::ones((30, 20));
@@ -64,8 +80,8 @@ impl Roles {
 /// ```
 ///
 /// # Panics
-/// If the roles do not cover the loops, or the operands were checked against
-/// different loop spaces.
+/// If the roles do not cover the loops, the operands were checked against
+/// different loop spaces, or the output has an axis on a k loop.
 #[inline(always)]
 pub fn gemm<T: LinalgScalar + Send + Sync, const L: usize>(
     roles: Roles,
@@ -81,20 +97,23 @@ pub fn gemm<T: LinalgScalar + Send + Sync, const L: usize>(
         L,
         "einsum: GEMM roles do not cover the loops"
     );
-    assert!(
-        a.space.is(out.space) && b.space.is(out.space),
-        "einsum: step operands checked against different loop spaces"
-    );
+    out.assert_inputs_in_space(&[a, b]);
+    // As in `contract`: the output may only have axes on the free loops
+    // (the k loops come last).
+    out.assert_free_loops(batch + m + n);
     let sizes = out.sizes();
-    let [m_loops, n_loops, k_loops] = roles.loops();
-    let independent = |strides: &[isize; L], loops: std::ops::Range<usize>| {
-        loops.into_iter().all(|l| strides[l] == 0)
-    };
-    let shaped_like_gemm = independent(&a.strides, n_loops.clone())
-        && independent(&b.strides, m_loops.clone())
-        && independent(&out.strides, k_loops.clone());
-    let work: usize = sizes.iter().product();
-    if !shaped_like_gemm || work < MIN_GEMM_WORK || !is_gemm_type::<T>() {
+    let loops = roles.loops();
+    let independent =
+        |strides: &[isize; L], loops: &Range<usize>| loops.clone().all(|l| strides[l] == 0);
+    let shaped_like_gemm = independent(&a.strides(), &loops.n)
+        && independent(&b.strides(), &loops.m)
+        && independent(&out.strides(), &loops.k);
+    // Checked: broadcast (zero-stride) loops may multiply past `usize::MAX`,
+    // with or without an empty loop after them. Such a step is left to the
+    // loop kernel, which checks its work the same way (and, GEMM or not,
+    // could never finish one that large unless a loop is empty).
+    let work = sizes.iter().try_fold(1usize, |w, &n| w.checked_mul(n));
+    if !shaped_like_gemm || work.is_none_or(|w| w < MIN_GEMM_WORK) || !is_gemm_type::<T>() {
         return contract(batch + m + n, out, [a, b], alpha, write);
     }
     // SAFETY: checked above.
@@ -107,7 +126,8 @@ pub fn gemm<T: LinalgScalar + Send + Sync, const L: usize>(
 /// # Safety
 /// What `gemm` checks: the operands were checked against one loop space, in
 /// which they are shaped like a GEMM (`a` independent of the n loops, `b` of
-/// the m loops, `out` of the k loops), and `T` is a GEMM type.
+/// the m loops, `out` of the k loops) and whose sizes multiply to at most
+/// `usize::MAX` (so do those of any of its loops), and `T` is a GEMM type.
 #[inline(never)]
 unsafe fn gemm_large<T: LinalgScalar + Send + Sync, const L: usize>(
     roles: Roles,
@@ -119,23 +139,28 @@ unsafe fn gemm_large<T: LinalgScalar + Send + Sync, const L: usize>(
 ) {
     let Roles { batch, m, n, .. } = roles;
     let sizes = *out.sizes();
-    let [m_loops, n_loops, k_loops] = roles.loops();
+    let (out_strides, a_strides, b_strides) = (out.strides(), a.strides(), b.strides());
+    let RoleLoops {
+        m: m_loops,
+        n: n_loops,
+        k: k_loops,
+    } = roles.loops();
     let mut batch_loops = LoopList::<L>::default();
     (0..batch).for_each(|l| batch_loops.push(l));
-    let gm = fuse(
+    let gm = merge(
         &sizes,
         m_loops,
-        [&out.strides, &a.strides],
+        [&out_strides, &a_strides],
         &mut batch_loops,
     );
-    let gn = fuse(
+    let gn = merge(
         &sizes,
         n_loops,
-        [&out.strides, &b.strides],
+        [&out_strides, &b_strides],
         &mut batch_loops,
     );
-    let free_batch = batch_loops.len;
-    let gk = fuse(&sizes, k_loops, [&a.strides, &b.strides], &mut batch_loops);
+    let free_batch = batch_loops.len();
+    let gk = merge(&sizes, k_loops, [&a_strides, &b_strides], &mut batch_loops);
     let batch_loops = batch_loops.as_slice();
     if gm.size == 0 || gn.size == 0 || batch_loops[..free_batch].iter().any(|&l| sizes[l] == 0) {
         return;
@@ -144,7 +169,7 @@ unsafe fn gemm_large<T: LinalgScalar + Send + Sync, const L: usize>(
         // Nothing to sum: the loop kernel writes the zeros (or adds nothing).
         return contract(batch + m + n, out, [a, b], alpha, write);
     }
-    // Summed loops that did not fuse into k are looped over, every GEMM call
+    // Summed loops that did not merge into k are looped over, every GEMM call
     // adding into the output: zero it first when overwriting.
     let summed_batch = batch_loops.len() > free_batch;
     if summed_batch && write == Write::Overwrite {
@@ -152,8 +177,8 @@ unsafe fn gemm_large<T: LinalgScalar + Send + Sync, const L: usize>(
         unsafe {
             fill_zero(
                 &sizes[..batch + m + n],
-                &out.strides[..batch + m + n],
-                out.ptr,
+                &out_strides[..batch + m + n],
+                out.ptr(),
             )
         };
     }
@@ -163,66 +188,74 @@ unsafe fn gemm_large<T: LinalgScalar + Send + Sync, const L: usize>(
     };
     let call = |a_ptr: *const T, b_ptr: *const T, c_ptr: *mut T| {
         // SAFETY: every loop of the step is either a batch loop (fixed at an
-        // in-range index by the caller of `call`) or part of a fused m/n/k
+        // in-range index by the caller of `call`) or part of a merged m/n/k
         // dimension whose size and stride cover exactly its loops' index
         // range; `in_loops` checked all of those against the operands' shapes,
         // so every element GEMM touches is inside its array. `out` is borrowed
         // mutably, so it aliases neither input. `is_gemm_type` matched `T`.
         unsafe {
-            raw_gemm(
-                gm.size,
-                gk.size,
-                gn.size,
+            MatMul {
+                m: gm.size,
+                k: gk.size,
+                n: gn.size,
                 alpha,
-                a_ptr,
-                gm.strides[1],
-                gk.strides[0],
-                b_ptr,
-                gk.strides[1],
-                gn.strides[1],
+                a: Matrix {
+                    ptr: a_ptr,
+                    row_stride: gm.strides[1],
+                    column_stride: gk.strides[0],
+                },
+                b: Matrix {
+                    ptr: b_ptr,
+                    row_stride: gk.strides[1],
+                    column_stride: gn.strides[1],
+                },
                 beta,
-                c_ptr,
-                gm.strides[0],
-                gn.strides[0],
-            )
+                c: Matrix {
+                    ptr: c_ptr,
+                    row_stride: gm.strides[0],
+                    column_stride: gn.strides[0],
+                },
+            }
+            .run()
         }
     };
-    let (mut pa, mut pb, mut pc) = (a.ptr, b.ptr, out.ptr);
+    let (mut pa, mut pb, mut pc) = (a.ptr(), b.ptr(), out.ptr());
     let mut index = [0usize; L];
     loop {
         call(pa, pb, pc);
         if !advance(batch_loops, &sizes, &mut index, |l, by| {
-            pa = pa.wrapping_offset(a.strides[l] * by);
-            pb = pb.wrapping_offset(b.strides[l] * by);
-            pc = pc.wrapping_offset(out.strides[l] * by);
+            pa = pa.wrapping_offset(a_strides[l] * by);
+            pb = pb.wrapping_offset(b_strides[l] * by);
+            pc = pc.wrapping_offset(out_strides[l] * by);
         }) {
             return;
         }
     }
 }
 
-/// One fused GEMM dimension: its size and its stride in each of the two operands using it.
+/// One GEMM dimension merged from a role's loops: its size and its stride
+/// in each of the two operands using it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Fused {
+struct Merged {
     size: usize,
     strides: [isize; 2],
 }
 
-/// Fuses `loops` into one dimension for both operands: loops of length 1 drop
-/// out, the others are ordered by the first operand's stride, and the longest
-/// inner run whose strides nest in both operands is fused; the outer loops
-/// that do not nest are appended to `batch`.
-fn fuse<const L: usize>(
+/// Merges `loops` into one dimension for both operands: loops of length 1
+/// drop out, the others are ordered by the first operand's stride, and the
+/// longest inner run whose strides nest in both operands is merged; the
+/// outer loops that do not nest are appended to `batch`.
+fn merge<const L: usize>(
     sizes: &[usize; L],
-    loops: std::ops::Range<usize>,
+    loops: Range<usize>,
     strides: [&[isize; L]; 2],
     batch: &mut LoopList<L>,
-) -> Fused {
+) -> Merged {
     let mut live = LoopList::<L>::default();
     loops.filter(|&l| sizes[l] != 1).for_each(|l| live.push(l));
     let live = live.as_mut_slice();
     live.sort_by_key(|&l| std::cmp::Reverse(strides[0][l].unsigned_abs()));
-    let mut fused = Fused {
+    let mut merged = Merged {
         size: 1,
         strides: [0, 0],
     };
@@ -230,7 +263,7 @@ fn fuse<const L: usize>(
     while start > 0 {
         let outer = live[start - 1];
         let nests = |s: &[isize; L]| {
-            start == live.len() || s[outer] == fused_stride(s, &live[start..], sizes)
+            start == live.len() || s[outer] == stride_past(s, &live[start..], sizes)
         };
         if !(nests(strides[0]) && nests(strides[1])) {
             break;
@@ -239,48 +272,16 @@ fn fuse<const L: usize>(
     }
     if let Some(&innermost) = live.last() {
         if start < live.len() {
-            fused.strides = [strides[0][innermost], strides[1][innermost]];
+            merged.strides = [strides[0][innermost], strides[1][innermost]];
         }
     }
-    fused.size = live[start..].iter().map(|&l| sizes[l]).product();
+    merged.size = live[start..].iter().map(|&l| sizes[l]).product();
     live[..start].iter().for_each(|&l| batch.push(l));
-    fused
-}
-
-/// At most `L` loop indices, without a heap allocation per step.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct LoopList<const L: usize> {
-    ids: [usize; L],
-    len: usize,
-}
-
-impl<const L: usize> Default for LoopList<L> {
-    fn default() -> Self {
-        LoopList {
-            ids: [0; L],
-            len: 0,
-        }
-    }
-}
-
-impl<const L: usize> LoopList<L> {
-    /// Appends a loop; a step has `L` loops, each listed at most once.
-    pub(crate) fn push(&mut self, l: usize) {
-        self.ids[self.len] = l;
-        self.len += 1;
-    }
-
-    pub(crate) fn as_slice(&self) -> &[usize] {
-        &self.ids[..self.len]
-    }
-
-    fn as_mut_slice(&mut self) -> &mut [usize] {
-        &mut self.ids[..self.len]
-    }
+    merged
 }
 
 /// The stride one step past the run `loops` (outermost first): `stride * size` of its outermost loop.
-fn fused_stride<const L: usize>(s: &[isize; L], loops: &[usize], sizes: &[usize; L]) -> isize {
+fn stride_past<const L: usize>(s: &[isize; L], loops: &[usize], sizes: &[usize; L]) -> isize {
     let outer = loops[0];
     s[outer] * sizes[outer] as isize
 }
@@ -293,107 +294,137 @@ fn is_gemm_type<T: 'static>() -> bool {
         || t == TypeId::of::<Complex<f64>>()
 }
 
-/// # Safety
-/// `T` must be one of the GEMM types, and the pointers, sizes and strides
-/// must describe in-bounds matrices (`c` not aliasing `a` or `b`).
-#[allow(clippy::too_many_arguments)]
-unsafe fn raw_gemm<T: LinalgScalar>(
+/// A matrix as matrixmultiply reads it: the element at (0, 0) and the
+/// strides between rows and between columns, in elements.
+#[derive(Debug, Clone, Copy)]
+struct Matrix<P> {
+    ptr: P,
+    row_stride: isize,
+    column_stride: isize,
+}
+
+/// `c = alpha * a * b + beta * c`, `a` of `m x k`, `b` of `k x n`, `c` of
+/// `m x n`: one matrixmultiply call.
+#[derive(Debug, Clone, Copy)]
+struct MatMul<T> {
     m: usize,
     k: usize,
     n: usize,
     alpha: T,
-    a: *const T,
-    rsa: isize,
-    csa: isize,
-    b: *const T,
-    rsb: isize,
-    csb: isize,
+    a: Matrix<*const T>,
+    b: Matrix<*const T>,
     beta: T,
-    c: *mut T,
-    rsc: isize,
-    csc: isize,
-) {
-    let t = TypeId::of::<T>();
-    // SAFETY (all arms): `T` is the type named in the arm, so the pointer and
-    // value casts are identities; `Complex<F>` is `repr(C)` `{re, im}`, the
-    // layout of matrixmultiply's `[F; 2]`. Bounds are the caller's contract.
-    unsafe {
-        if t == TypeId::of::<f64>() {
-            matrixmultiply::dgemm(
-                m,
-                k,
-                n,
-                cast(alpha),
-                a.cast(),
-                rsa,
-                csa,
-                b.cast(),
-                rsb,
-                csb,
-                cast(beta),
-                c.cast(),
-                rsc,
-                csc,
-            )
-        } else if t == TypeId::of::<f32>() {
-            matrixmultiply::sgemm(
-                m,
-                k,
-                n,
-                cast(alpha),
-                a.cast(),
-                rsa,
-                csa,
-                b.cast(),
-                rsb,
-                csb,
-                cast(beta),
-                c.cast(),
-                rsc,
-                csc,
-            )
-        } else if t == TypeId::of::<Complex<f64>>() {
-            let (alpha, beta): (Complex<f64>, Complex<f64>) = (cast(alpha), cast(beta));
-            matrixmultiply::zgemm(
-                matrixmultiply::CGemmOption::Standard,
-                matrixmultiply::CGemmOption::Standard,
-                m,
-                k,
-                n,
-                [alpha.re, alpha.im],
-                a.cast(),
-                rsa,
-                csa,
-                b.cast(),
-                rsb,
-                csb,
-                [beta.re, beta.im],
-                c.cast(),
-                rsc,
-                csc,
-            )
-        } else if t == TypeId::of::<Complex<f32>>() {
-            let (alpha, beta): (Complex<f32>, Complex<f32>) = (cast(alpha), cast(beta));
-            matrixmultiply::cgemm(
-                matrixmultiply::CGemmOption::Standard,
-                matrixmultiply::CGemmOption::Standard,
-                m,
-                k,
-                n,
-                [alpha.re, alpha.im],
-                a.cast(),
-                rsa,
-                csa,
-                b.cast(),
-                rsb,
-                csb,
-                [beta.re, beta.im],
-                c.cast(),
-                rsc,
-                csc,
-            )
-        } else {
-            unreachable!("raw_gemm called with a non-GEMM type")
+    c: Matrix<*mut T>,
+}
+
+impl<T: LinalgScalar> MatMul<T> {
+    /// Calls matrixmultiply's GEMM for `T`.
+    ///
+    /// # Safety
+    /// `T` must be one of the GEMM types, and the pointers, sizes and strides
+    /// must describe in-bounds matrices (`c` not aliasing `a` or `b`).
+    unsafe fn run(self) {
+        let MatMul {
+            m,
+            k,
+            n,
+            alpha,
+            a,
+            b,
+            beta,
+            c,
+        } = self;
+        let (rsa, csa, rsb, csb, rsc, csc) = (
+            a.row_stride,
+            a.column_stride,
+            b.row_stride,
+            b.column_stride,
+            c.row_stride,
+            c.column_stride,
+        );
+        let (a, b, c) = (a.ptr, b.ptr, c.ptr);
+        let t = TypeId::of::<T>();
+        // SAFETY: `T` is the type named in the arm, so the pointer and
+        // value casts are identities; `Complex<F>` is `repr(C)` `{re, im}`, the
+        // layout of matrixmultiply's `[F; 2]`. Bounds are the caller's contract.
+        unsafe {
+            if t == TypeId::of::<f64>() {
+                matrixmultiply::dgemm(
+                    m,
+                    k,
+                    n,
+                    cast(alpha),
+                    a.cast(),
+                    rsa,
+                    csa,
+                    b.cast(),
+                    rsb,
+                    csb,
+                    cast(beta),
+                    c.cast(),
+                    rsc,
+                    csc,
+                )
+            } else if t == TypeId::of::<f32>() {
+                matrixmultiply::sgemm(
+                    m,
+                    k,
+                    n,
+                    cast(alpha),
+                    a.cast(),
+                    rsa,
+                    csa,
+                    b.cast(),
+                    rsb,
+                    csb,
+                    cast(beta),
+                    c.cast(),
+                    rsc,
+                    csc,
+                )
+            } else if t == TypeId::of::<Complex<f64>>() {
+                let (alpha, beta): (Complex<f64>, Complex<f64>) = (cast(alpha), cast(beta));
+                matrixmultiply::zgemm(
+                    matrixmultiply::CGemmOption::Standard,
+                    matrixmultiply::CGemmOption::Standard,
+                    m,
+                    k,
+                    n,
+                    [alpha.re, alpha.im],
+                    a.cast(),
+                    rsa,
+                    csa,
+                    b.cast(),
+                    rsb,
+                    csb,
+                    [beta.re, beta.im],
+                    c.cast(),
+                    rsc,
+                    csc,
+                )
+            } else if t == TypeId::of::<Complex<f32>>() {
+                let (alpha, beta): (Complex<f32>, Complex<f32>) = (cast(alpha), cast(beta));
+                matrixmultiply::cgemm(
+                    matrixmultiply::CGemmOption::Standard,
+                    matrixmultiply::CGemmOption::Standard,
+                    m,
+                    k,
+                    n,
+                    [alpha.re, alpha.im],
+                    a.cast(),
+                    rsa,
+                    csa,
+                    b.cast(),
+                    rsb,
+                    csb,
+                    [beta.re, beta.im],
+                    c.cast(),
+                    rsc,
+                    csc,
+                )
+            } else {
+                unreachable!("MatMul::run called with a non-GEMM type")
+            }
         }
     }
 }
@@ -408,8 +439,9 @@ fn cast<T: 'static + Copy, U: 'static + Copy>(value: T) -> U {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::operand::{LoopSpace, View, ViewMut};
     use crate::shape::Site;
+    use crate::strided::LoopSpace;
+    use crate::view::{View, ViewMut};
     use ndarray::{s, Array, Array2, Array3, ShapeBuilder};
 
     const SITE: Site = Site {
@@ -426,42 +458,42 @@ mod tests {
     }
 
     #[test]
-    fn fusing_nested_and_non_nested_loops() {
-        // Two m loops of a C-order (4, 5) block fuse into 20 with stride 1.
+    fn merging_nested_and_non_nested_loops() {
+        // Two m loops of a C-order (4, 5) block merge into 20 with stride 1.
         let sizes = [4, 5];
         let c_order = [5isize, 1];
         let mut batch = LoopList::default();
-        let f = fuse(&sizes, 0..2, [&c_order, &c_order], &mut batch);
-        assert_eq!((f.size, f.strides, batch.len), (20, [1, 1], 0));
-        // Same loops, the second operand transposed: only the inner loop fuses.
+        let f = merge(&sizes, 0..2, [&c_order, &c_order], &mut batch);
+        assert_eq!((f.size, f.strides, batch.len()), (20, [1, 1], 0));
+        // Same loops, the second operand transposed: only the inner loop merges.
         let f_order = [1isize, 4];
-        let f = fuse(&sizes, 0..2, [&c_order, &f_order], &mut batch);
+        let f = merge(&sizes, 0..2, [&c_order, &f_order], &mut batch);
         assert_eq!((f.size, batch.as_slice()), (5, &[0][..]));
     }
 
     #[test]
-    fn broadcast_loops_fuse_only_where_every_operand_nests() {
+    fn broadcast_loops_merge_only_where_every_operand_nests() {
         // m loops (6, 40): the output is C-order, `a` broadcasts the outer
-        // loop (stride 0, an ellipsis axis stretched from 1). Fusing them
+        // loop (stride 0, an ellipsis axis stretched from 1). Merging them
         // into one m of 240 would walk `a` past its 40 rows.
         let sizes = [6, 40];
         let (out, a) = ([40isize, 1], [0isize, 1]);
         let mut batch = LoopList::default();
-        let f = fuse(&sizes, 0..2, [&out, &a], &mut batch);
+        let f = merge(&sizes, 0..2, [&out, &a], &mut batch);
         assert_eq!(
             (f.size, f.strides, batch.as_slice()),
             (40, [1, 1], &[0][..])
         );
         // `a` constant along both loops (a broadcast scalar row): the loops
-        // nest in both (0 = 0 * 40), and the fused m reads `a` with stride 0.
+        // nest in both (0 = 0 * 40), and the merged m reads `a` with stride 0.
         let mut batch = LoopList::default();
-        let f = fuse(&sizes, 0..2, [&out, &[0, 0]], &mut batch);
-        assert_eq!((f.size, f.strides, batch.len), (240, [1, 0], 0));
+        let f = merge(&sizes, 0..2, [&out, &[0, 0]], &mut batch);
+        assert_eq!((f.size, f.strides, batch.len()), (240, [1, 0], 0));
         // A stride-0 loop alone is a broadcast m: GEMM reads the same row of
         // `a` for every m (its row stride 0), which is right.
         let mut batch = LoopList::default();
-        let f = fuse(&[6], 0..1, [&[1], &[0]], &mut batch);
-        assert_eq!((f.size, f.strides, batch.len), (6, [1, 0], 0));
+        let f = merge(&[6], 0..1, [&[1], &[0]], &mut batch);
+        assert_eq!((f.size, f.strides, batch.len()), (6, [1, 0], 0));
     }
 
     #[test]
@@ -576,7 +608,7 @@ mod tests {
     }
 
     #[test]
-    fn summed_loops_that_do_not_fuse_accumulate() {
+    fn summed_loops_that_do_not_merge_accumulate() {
         // ijk,jkl->il with `a` a stepped slice: j and k do not nest in `a`, so
         // one of them is looped over and every GEMM call must add.
         let big: Array3<f64> = filled((17, 9, 14));
@@ -617,6 +649,35 @@ mod tests {
             let base = if write == Write::Accumulate { 1.0 } else { 0.0 };
             assert_eq!(c, expected.mapv(|x| x + base));
         }
+    }
+
+    /// An empty target with an axis on the (empty) k loop: `ij,jk->ij`
+    /// counted as `ij,jk->ik`. Nothing to sum, and zeroing the m and n loops
+    /// would write through the empty array's dangling pointer.
+    #[test]
+    #[should_panic(expected = "the output of a step has an axis on a summed loop")]
+    fn an_empty_output_on_a_k_loop_is_refused() {
+        let a = Array2::<f64>::zeros((4, 0));
+        let b = Array2::<f64>::zeros((0, 5));
+        let mut target = Array2::<f64>::zeros((4, 0));
+        let space = LoopSpace::new([4, 5, 0]);
+        let va = View::<f64, 2>::new(&a, &SITE, 0).unwrap();
+        let vb = View::<f64, 2>::new(&b, &SITE, 1).unwrap();
+        let mut out = ViewMut::new(&mut target, [4, 0], &SITE, "out").unwrap();
+        let roles = Roles {
+            batch: 0,
+            m: 1,
+            n: 1,
+            k: 1,
+        };
+        gemm(
+            roles,
+            out.in_loops(&space, [0, 2]),
+            va.in_loops(&space, [0, 2]),
+            vb.in_loops(&space, [2, 1]),
+            1.0,
+            Write::Overwrite,
+        );
     }
 
     #[test]

@@ -153,6 +153,36 @@ pub fn is_one<T: LinalgScalar>(x: T) -> bool {
     false
 }
 
+/// `true` for `Complex<f32>` and `Complex<f64>`.
+#[inline(always)]
+pub(crate) fn is_complex<T: 'static>() -> bool {
+    use num_complex::Complex;
+    let t = TypeId::of::<T>();
+    t == TypeId::of::<Complex<f64>>() || t == TypeId::of::<Complex<f32>>()
+}
+
+/// Whether a kernel skips multiplying by the coefficient `alpha` of a step:
+/// when it is a complex one. numpy never multiplies by its implicit unit
+/// coefficient, and a complex multiplication by one is not exact with
+/// infinities: `(1 + 0i) * (inf + 0i)` is `inf + NaN i`. Multiplying a real
+/// or an integer by one is exact, so for them this is false at compile time
+/// and the kernels multiply without a branch.
+#[inline(always)]
+pub(crate) fn is_unit_coefficient<T: LinalgScalar>(alpha: T) -> bool {
+    is_complex::<T>() && is_one(alpha)
+}
+
+/// `alpha * x` for the coefficient `alpha` of a step, or `x` itself when
+/// [`is_unit_coefficient`] says the kernels skip it.
+#[inline(always)]
+pub(crate) fn scale<T: LinalgScalar>(alpha: T, x: T) -> T {
+    if is_unit_coefficient(alpha) {
+        x
+    } else {
+        mul(alpha, x)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,5 +201,16 @@ mod tests {
         );
         assert!(is_primitive_integer::<u64>());
         assert!(!is_primitive_integer::<f64>());
+    }
+
+    #[test]
+    fn only_a_complex_unit_coefficient_is_skipped() {
+        let inf = Complex::new(f64::INFINITY, 0.0);
+        assert!(is_unit_coefficient(Complex::new(1.0f64, 0.0)));
+        assert!(!is_unit_coefficient(Complex::new(2.0f32, 0.0)));
+        assert!(!is_unit_coefficient(1.0f64) && !is_unit_coefficient(1u8));
+        assert_eq!(scale(Complex::new(1.0, 0.0), inf), inf);
+        assert!(mul(Complex::new(1.0, 0.0), inf).im.is_nan());
+        assert_eq!(scale(3.0, 2.0), 6.0);
     }
 }

@@ -1,5 +1,6 @@
 //! Shape binding: every label gets one size, checked once before any work.
 
+use crate::allocation::element_count;
 use std::fmt;
 
 /// Where a call came from: its subscripts and the source text of its operands,
@@ -43,6 +44,15 @@ impl Occurrence {
         let text = self.site.operands.get(self.operand).copied().unwrap_or("?");
         format!("operand {} (`{}`)", self.operand, text)
     }
+}
+
+/// An operand named in an error, with its whole shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperandShape {
+    /// Position of the operand in the call.
+    pub operand: usize,
+    /// The operand's shape.
+    pub shape: Vec<usize>,
 }
 
 /// Why an einsum could not run. Nothing has been written when this is returned.
@@ -109,9 +119,9 @@ pub enum EinsumError {
         /// The call.
         site: &'static Site,
         /// The first operand, with its whole shape.
-        first: (usize, Vec<usize>),
+        first: OperandShape,
         /// The operand that disagrees with it, with its whole shape.
-        second: (usize, Vec<usize>),
+        second: OperandShape,
         /// The two sizes that disagree.
         sizes: (usize, usize),
     },
@@ -122,9 +132,26 @@ pub enum EinsumError {
         /// The call.
         site: &'static Site,
         /// The operand, with its whole shape.
-        operand: (usize, Vec<usize>),
+        operand: OperandShape,
         /// Number of axes its ellipsis covers.
         covered: usize,
+    },
+    /// An array the plan allocates (the result or an intermediate) would
+    /// be too large to exist: more than `isize::MAX` bytes, or (ndarray's
+    /// limit, even for an empty array) nonzero axis lengths whose product
+    /// exceeds `isize::MAX`.
+    TooLarge {
+        /// The call whose result (or intermediate) it is.
+        site: &'static Site,
+        /// Which array: "the result" or "intermediate #k" (numbered as in
+        /// `einsum_plan!`).
+        array: &'static str,
+        /// Its labels.
+        labels: &'static str,
+        /// Its shape.
+        shape: Vec<usize>,
+        /// The size of one element, in bytes.
+        element_size: usize,
     },
     /// An output target (`out = ...`) does not have the result's shape.
     OutputShape {
@@ -220,12 +247,12 @@ impl fmt::Display for EinsumError {
                 f,
                 "einsum!({:?}): operand {} (`{}`, shape {:?}) and operand {} (`{}`, shape {:?}) do not broadcast: their ellipses meet sizes {} and {}",
                 site.subscripts,
-                first.0,
-                operand_text(site, first.0),
-                first.1,
-                second.0,
-                operand_text(site, second.0),
-                second.1,
+                first.operand,
+                operand_text(site, first.operand),
+                first.shape,
+                second.operand,
+                operand_text(site, second.operand),
+                second.shape,
                 sizes.0,
                 sizes.1
             ),
@@ -237,11 +264,34 @@ impl fmt::Display for EinsumError {
                 f,
                 "einsum!({:?}): the ellipsis of operand {} (`{}`, shape {:?}) covers {} axes, but the output has no ellipsis `...` to keep them (numpy raises here too); write `...` in the output, or sum them with labels",
                 site.subscripts,
-                operand.0,
-                operand_text(site, operand.0),
-                operand.1,
+                operand.operand,
+                operand_text(site, operand.operand),
+                operand.shape,
                 covered
             ),
+            EinsumError::TooLarge {
+                site,
+                array,
+                labels,
+                shape,
+                element_size,
+            } => {
+                write!(
+                    f,
+                    "einsum!({:?}): {} `{}` would have shape {:?}, too large for one array (",
+                    site.subscripts, array, labels, shape
+                )?;
+                match element_count(shape) {
+                    Some(count) => write!(
+                        f,
+                        "{count} elements of {element_size} bytes: more than isize::MAX bytes)"
+                    ),
+                    None => write!(
+                        f,
+                        "the product of its nonzero axis lengths exceeds isize::MAX)"
+                    ),
+                }
+            }
             EinsumError::OutputShape {
                 site,
                 target,
@@ -372,7 +422,10 @@ pub fn bind_ellipsis<const S: usize>(
                     fixed_by[slot] = Some(k);
                 }
                 Some(first) if sizes[slot] != size => {
-                    let whole = |o: &EllipsisOperand<'_>| (o.operand, o.shape.to_vec());
+                    let whole = |o: &EllipsisOperand<'_>| OperandShape {
+                        operand: o.operand,
+                        shape: o.shape.to_vec(),
+                    };
                     return Err(EinsumError::BroadcastMismatch {
                         site,
                         first: whole(&operands[first]),
@@ -392,7 +445,10 @@ pub fn bind_ellipsis<const S: usize>(
         {
             return Err(EinsumError::EllipsisNotInOutput {
                 site,
-                operand: (widest.operand, widest.shape.to_vec()),
+                operand: OperandShape {
+                    operand: widest.operand,
+                    shape: widest.shape.to_vec(),
+                },
                 covered: widest.covered(),
             });
         }
@@ -510,7 +566,10 @@ mod tests {
             err,
             EinsumError::EllipsisNotInOutput {
                 site: &SITE,
-                operand: (1, vec![2, 3, 9]),
+                operand: OperandShape {
+                    operand: 1,
+                    shape: vec![2, 3, 9]
+                },
                 covered: 2
             }
         );

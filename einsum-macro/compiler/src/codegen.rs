@@ -92,6 +92,7 @@ pub fn generate(
         (at.before, at.after, shape)
     });
     let result_site = result_site(program);
+    let check_sizes = check_allocations(program, sop, plan, &output_shape, &output_ellipsis, &rt);
     let out = Ident::new("__out", Span::mixed_site());
     let out_view = Ident::new("__out_view", Span::mixed_site());
     let target = Ident::new("__target", Span::mixed_site());
@@ -137,13 +138,10 @@ pub fn generate(
                 quote!(#out)
             };
             // The result has the operands' element type even when no step
-            // writes it (every term cancelled).
-            let typed = if sop.leaves.iter().any(Option::is_some) {
-                let element = element_ident(Span::mixed_site());
-                quote!(#rt::tie_element(#element, &#out);)
-            } else {
-                quote!()
-            };
+            // writes it (every term cancelled; then `check_allocations`
+            // declared the witness).
+            let element = element_ident(Span::mixed_site());
+            let typed = quote!(#rt::tie_element(#element, &#out););
             let setup = match &output_ellipsis {
                 Some((before, after, shape)) => quote!(
                     let mut #out = #rt::zeros_dyn(&#shape);
@@ -213,6 +211,7 @@ pub fn generate(
             #other_views
             #bind_broadcast
             #(#sizes)*
+            #check_sizes
             #result_setup
             #(#steps)*
             ::core::result::Result::Ok(#finish)
@@ -353,6 +352,66 @@ fn check_other_operands(
             }
         });
     quote!(#(#checks)*)
+}
+
+/// `check_allocations(..)?;` over every array the plan allocates (the
+/// result, unless there is a target, and each intermediate a step writes),
+/// once the sizes are bound: an array too large to exist is then an error
+/// before anything is allocated or written. Without operands (every term
+/// cancelled) it declares the element witness, which the result then fixes.
+fn check_allocations(
+    program: &Program,
+    sop: &SumOfProducts,
+    plan: &Plan,
+    output_shape: &[Ident],
+    output_ellipsis: &Option<(usize, usize, TokenStream)>,
+    rt: &TokenStream,
+) -> TokenStream {
+    let labels = |labels: &[Label]| {
+        let mut text = String::new();
+        for &l in labels {
+            let c = sop.label_chars[l.0 as usize];
+            if ellipsis_slot(c).is_none() {
+                text.push(c);
+            } else if !text.ends_with("...") {
+                text.push_str("...");
+            }
+        }
+        text
+    };
+    let result = program.target.is_none().then(|| {
+        let shape = match output_ellipsis {
+            Some((_, _, shape)) => quote!(&#shape),
+            None => quote!(&[#(#output_shape),*]),
+        };
+        let text = labels(&sop.output);
+        quote!(#rt::Allocation { array: "the result", labels: #text, shape: #shape })
+    });
+    let intermediates = plan.intermediates.iter().enumerate().filter(|&(id, _)| {
+        plan.steps
+            .iter()
+            .any(|s| s.destination == Destination::Intermediate(id))
+    });
+    let intermediates = intermediates.map(|(id, intermediate)| {
+        let shape = intermediate.labels.iter().map(|&l| size_ident(l));
+        let (array, text) = (format!("intermediate #{id}"), labels(&intermediate.labels));
+        quote!(#rt::Allocation { array: #array, labels: #text, shape: &[#(#shape),*] })
+    });
+    let arrays: Vec<TokenStream> = result.into_iter().chain(intermediates).collect();
+    if arrays.is_empty() {
+        return quote!();
+    }
+    let element = element_ident(Span::mixed_site());
+    let declare = if sop.leaves.iter().any(Option::is_some) {
+        quote!()
+    } else {
+        quote!(let #element = #rt::Element::new();)
+    };
+    let site = result_site(program);
+    quote!(
+        #declare
+        #rt::check_allocations(#element, &#site, &[#(#arrays),*])?;
+    )
 }
 
 /// `let __broadcast = bind_ellipsis(..)?;` when the outermost call has an
