@@ -1331,7 +1331,7 @@ mod tests {
     }
 
     /// Not a test: measures the exact search, for [`EXACT_SEARCH_MAX_OPERANDS`].
-    /// `cargo test --release -p einsum-macro exact_search_timing -- --ignored --nocapture`
+    /// `cargo test --release -p einsum-compiler exact_search_timing -- --ignored --nocapture`
     #[test]
     #[ignore]
     fn exact_search_timing() {
