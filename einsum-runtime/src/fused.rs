@@ -159,15 +159,11 @@ unsafe fn run<T: LinalgScalar, const L: usize, const P: usize>(
     let Some(first) = nests.first() else { return };
     let (order, sizes) = (first.order, first.sizes);
     if L < 2 {
+        // No pair of loops to block: each step runs as its own nest, over
+        // the single index of a pass over a rank-0 array, or along one loop.
         for (nest, &StepPointers { out, inputs }) in nests.iter().zip(&pointers) {
-            if L == 0 {
-                // A pass over a rank-0 array: no loop to walk.
-                // SAFETY: the single index of an empty loop space is valid.
-                unsafe { nest.innermost(out, inputs, 1, 0, [0; 2]) };
-            } else {
-                // SAFETY: the loop covers exactly its own range.
-                unsafe { nest.innermost_of(order[0], out, inputs, 0, sizes[order[0]]) };
-            }
+            // SAFETY: as for this function (the part is whole).
+            unsafe { nest.run(out, inputs) };
         }
         return;
     }
@@ -284,8 +280,11 @@ mod parallel {
     use ndarray::LinalgScalar;
 
     /// The private outputs may hold at most this fraction of the pass's work,
-    /// so that zeroing and adding them up stays a small part of it.
-    const WORK_PER_OUTPUT_ELEMENT: usize = 16;
+    /// so that zeroing and adding them up stays a small part of it. Under
+    /// Miri any fraction, as for `MIN_PARALLEL_WORK`: so that passes small
+    /// enough for Miri take the threaded path (a 17 x 17 pass with four
+    /// vector outputs holds 138 private elements for 289 of work).
+    const WORK_PER_OUTPUT_ELEMENT: usize = if cfg!(miri) { 1 } else { 16 };
 
     /// Pointers moved into the worker threads.
     struct Shared<T, const P: usize>([StepPointers<T, 2>; P]);
@@ -507,7 +506,14 @@ mod tests {
     /// and an elementwise matrix output, each with its own alpha and write.
     #[test]
     fn every_kind_of_step_matches_plain_loops() {
-        for n in [0, 1, 2, 7, 8, 9, 13, 17, 31] {
+        // Under Miri, an empty pass, one element, and 17: two whole blocks,
+        // a partial one, and a row stride past LONG_STRIDE (tiles, sweeps).
+        let sizes: &[usize] = if cfg!(miri) {
+            &[0, 1, 17]
+        } else {
+            &[0, 1, 2, 7, 8, 9, 13, 17, 31]
+        };
+        for &n in sizes {
             let matrix = Matrix::new(n, n);
             for layout in LAYOUTS {
                 let v_data = Array1::from_shape_fn(n, |j| value(3 * j + 1));
@@ -598,10 +604,17 @@ mod tests {
     /// non-square tail, a scalar output; in every layout.
     #[test]
     fn large_pass_matches_plain_loops() {
-        // (Smaller under Miri, which runs a thousand times slower.)
-        let n = if cfg!(miri) { 20 } else { 523 };
+        // Under Miri, which runs a thousand times slower, 17 x 17 (still
+        // past MIN_PARALLEL_WORK, and three blocks of rows to share) with
+        // contiguous and with stepped columns.
+        let n = if cfg!(miri) { 17 } else { 523 };
+        let layouts: &[Layout] = if cfg!(miri) {
+            &[Layout::C, Layout::Stepped]
+        } else {
+            &LAYOUTS
+        };
         let matrix = Matrix::new(n, n);
-        for layout in LAYOUTS {
+        for &layout in layouts {
             let a = matrix.view(layout);
             let v = Array1::from_shape_fn(n, |j| value(3 * j + 1));
             let space = LoopSpace::new([n, n]);

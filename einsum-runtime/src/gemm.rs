@@ -651,6 +651,76 @@ mod tests {
         }
     }
 
+    /// Each GEMM element type (`f32`, `f64` and their complex numbers) at the
+    /// smallest size that takes matrixmultiply (16 x 16 x 16), against the
+    /// loop kernel: `bij,bjk->bik` over a batch of two (looped over), with
+    /// a Fortran-order `a`, a reversed `b` and a NaN-padded output, overwriting
+    /// and then accumulating with a coefficient of two. Under Miri, which
+    /// runs matrixmultiply very slowly, a batch of one overwritten, and no
+    /// `f64` (`fresh::tests::gemm_steps_write_every_element` runs it).
+    #[test]
+    fn every_gemm_type_matches_the_loop_kernel() {
+        fn check<T>(to: impl Fn(f64) -> T, is_nan: impl Fn(&T) -> bool)
+        where
+            T: LinalgScalar + Send + Sync + std::fmt::Debug + PartialEq,
+        {
+            let (n, nan) = (16, to(f64::NAN));
+            let batch = if cfg!(miri) { 1 } else { 2 };
+            let a = Array3::from_shape_fn((batch, n, n).f(), |(b, i, j)| {
+                to(((b * 5 + i * 3 + j) % 7) as f64 - 3.0)
+            });
+            let b_data = Array3::from_shape_fn((batch, n, n), |(b, j, k)| {
+                to(((b + j * 2 + k * 5) % 9) as f64 - 4.0)
+            });
+            let b = b_data.slice(s![.., ..;-1, ..]);
+            let space = LoopSpace::new([batch, n, n, n]);
+            let va = View::<T, 3>::new(&a, &SITE, 0).unwrap();
+            let vb = View::<T, 3>::new(&b, &SITE, 1).unwrap();
+            let roles = Roles {
+                batch: 1,
+                m: 1,
+                n: 1,
+                k: 1,
+            };
+            let mut want = Array3::from_elem((batch, n, n), to(1.0));
+            let mut padded = Array3::from_elem((batch, n + 2, n), nan);
+            let mut got = padded.slice_mut(s![.., 1..n + 1, ..]);
+            got.fill(to(1.0));
+            let writes = [(to(1.0), Write::Overwrite), (to(2.0), Write::Accumulate)];
+            for (alpha, write) in writes.into_iter().take(if cfg!(miri) { 1 } else { 2 }) {
+                let mut w = ViewMut::new(&mut want, [batch, n, n], &SITE, "w").unwrap();
+                contract(
+                    3,
+                    w.in_loops(&space, [0, 1, 2]),
+                    [
+                        va.in_loops(&space, [0, 1, 3]),
+                        vb.in_loops(&space, [0, 3, 2]),
+                    ],
+                    alpha,
+                    write,
+                );
+                let mut out = ViewMut::new(&mut got, [batch, n, n], &SITE, "c").unwrap();
+                gemm(
+                    roles,
+                    out.in_loops(&space, [0, 1, 2]),
+                    va.in_loops(&space, [0, 1, 3]),
+                    vb.in_loops(&space, [0, 3, 2]),
+                    alpha,
+                    write,
+                );
+                assert_eq!(got, want, "{write:?}");
+            }
+            let outside = padded.slice(s![.., 0..n + 2;n + 1, ..]);
+            assert!(outside.iter().all(is_nan), "rows outside the target");
+        }
+        if !cfg!(miri) {
+            check(|x| x, |x| x.is_nan());
+        }
+        check(|x| x as f32, |x| x.is_nan());
+        check(|x| Complex::new(x, 1.0 - x), |x| x.re.is_nan());
+        check(|x| Complex::new(x as f32, 0.5), |x| x.re.is_nan());
+    }
+
     /// An empty target with an axis on the (empty) k loop: `ij,jk->ij`
     /// counted as `ij,jk->ik`. Nothing to sum, and zeroing the m and n loops
     /// would write through the empty array's dangling pointer.
