@@ -128,6 +128,7 @@ pub use ndarray;
 #[doc(hidden)]
 pub mod __private {
     pub use einsum_runtime::allocation::{check_allocations, zeros, zeros_dyn, Allocation};
+    pub use einsum_runtime::combination::combine;
     pub use einsum_runtime::fresh::{contract_new, gemm_new};
     pub use einsum_runtime::fused::{contract_fused, FusedStep};
     pub use einsum_runtime::gemm::{gemm, Roles};

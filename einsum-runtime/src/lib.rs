@@ -13,11 +13,13 @@
 //! - [`strided`]: the soundness boundary, each step's operands checked against
 //!   its loops;
 //! - the kernels: [`kernels`] (loop nests), [`fused`] (passes over one array,
-//!   with the symmetric sweep of `sweep`), [`gemm`] (matrixmultiply), and
+//!   with the symmetric sweep of `sweep`), [`combination`] (sums of arrays
+//!   read in several axis orders), [`gemm`] (matrixmultiply), and
 //!   [`fresh`] (steps that create their output); they share the walker
 //!   `walk`, the reductions `reduce` and the element arithmetic [`scalar`].
 
 pub mod allocation;
+pub mod combination;
 pub mod fresh;
 pub mod fused;
 pub mod gemm;

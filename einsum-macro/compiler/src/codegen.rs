@@ -6,7 +6,7 @@
 
 use crate::ir::{Coefficient, Label, SumOfProducts};
 use crate::parse::{is_number, source_text, SpanRange};
-use crate::plan::{Destination, Kernel, Pass, Plan, Source, Step, Write};
+use crate::plan::{Destination, Kernel, Pass, PassKind, Plan, Source, Step, Write};
 use crate::program::{Node, Program, Role};
 use crate::subscripts::{ellipsis_at, ellipsis_slot, has_ellipsis, ELLIPSIS_SLOTS};
 use crate::validate::Syntax;
@@ -194,10 +194,11 @@ pub fn generate(
                 }
                 Destination::Intermediate(_) | Destination::Result => None,
             });
-        let call = if pass.fused {
-            generate_fused(&plan.steps[pass.steps.clone()], plan, &out_view, &rt)
-        } else {
-            generate_step(step, plan, &out_view, &rt, false)
+        let steps = &plan.steps[pass.steps.clone()];
+        let call = match pass.kind {
+            PassKind::Single => generate_step(step, plan, &out_view, &rt, false),
+            PassKind::Fused => generate_fused(steps, plan, &out_view, &rt),
+            PassKind::Sum => generate_sum(steps, plan, &out_view, &rt),
         };
         let free = drops(plan, pass);
         quote!(#(#allocate)* #call #(#free)*)
@@ -523,7 +524,7 @@ fn creates_destination(pass: &Pass, plan: &Plan) -> bool {
         .count();
     // A step without inputs (every term cancelled) would leave the element
     // type to the array it writes.
-    !pass.fused
+    pass.kind == PassKind::Single
         && writers == 1
         && step.write == Write::Overwrite
         && step.destination_labels.len() <= 6
@@ -564,6 +565,28 @@ fn generate_fused(steps: &[Step], plan: &Plan, out_view: &Ident, rt: &TokenStrea
     quote!({
         let #space = #rt::LoopSpace::new([#(#sizes),*]);
         #rt::contract_fused([#(#members),*]);
+    })
+}
+
+/// One pass over the destination the steps share, each adding one array
+/// read in some axis order: the loops are the destination's axes.
+fn generate_sum(steps: &[Step], plan: &Plan, out_view: &Ident, rt: &TokenStream) -> TokenStream {
+    let space = Ident::new("__space", Span::mixed_site());
+    let loops = &steps[0].destination_labels;
+    let sizes: Vec<Ident> = loops.iter().map(|&l| size_ident(l)).collect();
+    let mut inputs = Vec::new();
+    let mut alphas = Vec::new();
+    for step in steps {
+        let operands = step_operands(step, loops, plan, out_view, &space, rt);
+        inputs.extend(operands.inputs);
+        alphas.push(operands.alpha);
+    }
+    let StepOperands {
+        destination, write, ..
+    } = step_operands(&steps[0], loops, plan, out_view, &space, rt);
+    quote!({
+        let #space = #rt::LoopSpace::new([#(#sizes),*]);
+        #rt::combine(#destination, [#(#inputs),*], [#(#alphas),*], #write);
     })
 }
 

@@ -3,7 +3,7 @@
 
 use crate::cost::Poly;
 use crate::ir::{Coefficient, Label, SumOfProducts};
-use crate::plan::{Destination, Kernel, Plan, Source, Step};
+use crate::plan::{Destination, Kernel, PassKind, Plan, Source, Step};
 use crate::program::Program;
 use crate::subscripts::ellipsis_slot;
 use std::fmt::Write as _;
@@ -70,11 +70,18 @@ pub fn describe(program: &Program, sop: &SumOfProducts, plan: &Plan) -> String {
     let mut listing: Vec<(String, &[crate::ir::Term], &[crate::plan::TermPlan])> = Vec::new();
     for (sum, sum_plan) in sop.sums.iter().zip(&plan.sums) {
         let labels = labels_text(&sum.labels, &names);
+        let what = match sum.binding {
+            Some(b) => format!("binding `{}`", program.binding_names[b]),
+            None => "sum".to_string(),
+        };
+        let count = match sum.terms.len() {
+            1 => "1 term".to_string(),
+            n => format!("{n} terms"),
+        };
         listing.push((
             format!(
-                "materialized sum #{}[{labels}] of {} terms",
-                sum_plan.intermediate,
-                sum.terms.len()
+                "materialized {what} #{}[{labels}] of {count}",
+                sum_plan.intermediate
             ),
             &sum.terms,
             &sum_plan.terms,
@@ -151,11 +158,27 @@ pub fn describe(program: &Program, sop: &SumOfProducts, plan: &Plan) -> String {
         .filter(|pass| pass.steps.len() > 1)
         .map(|pass| {
             let steps: Vec<String> = pass.steps.clone().map(|s| (s + 1).to_string()).collect();
-            let shared = match &plan.steps[pass.steps.start].inputs[0].0 {
+            let source = |step: &Step| match &step.inputs[0].0 {
                 Source::Leaf(v) => value_text(*v),
                 Source::Intermediate(id) => format!("#{id}"),
             };
-            format!("steps {} read {shared} in one pass", steps.join(", "))
+            let first = &plan.steps[pass.steps.start];
+            if pass.kind == PassKind::Sum {
+                let destination = match first.destination {
+                    Destination::Result => "the result".to_string(),
+                    Destination::Intermediate(id) => format!("#{id}"),
+                };
+                format!(
+                    "steps {} add into {destination} in one pass",
+                    steps.join(", ")
+                )
+            } else {
+                format!(
+                    "steps {} read {} in one pass",
+                    steps.join(", "),
+                    source(first)
+                )
+            }
         })
         .collect();
     let _ = writeln!(
@@ -178,7 +201,7 @@ pub fn describe(program: &Program, sop: &SumOfProducts, plan: &Plan) -> String {
 fn step_text(
     index: usize,
     step: &Step,
-    names: &[char],
+    names: &[String],
     value_text: &dyn Fn(usize) -> String,
 ) -> String {
     let labels = |ls: &[Label]| labels_text(ls, names);
@@ -240,8 +263,20 @@ fn coefficient_text(c: &Coefficient, value_text: &dyn Fn(usize) -> String) -> St
                 if m.count.unsigned_abs() != 1 {
                     factors.push(m.count.unsigned_abs().to_string());
                 }
-                factors.extend(m.values.iter().map(|&v| value_text(v)));
-                let sign = if m.count < 0 { "-" } else { "+" };
+                // A value written negative (`- -1.0 * x`) moves its sign
+                // to the term's: `+ 1.0 * x`.
+                let mut negative = m.count < 0;
+                for &v in &m.values {
+                    let text = value_text(v);
+                    match text.strip_prefix('-') {
+                        Some(rest) if !rest.is_empty() && !rest.starts_with('-') => {
+                            negative = !negative;
+                            factors.push(rest.trim_start().to_string());
+                        }
+                        _ => factors.push(text),
+                    }
+                }
+                let sign = if negative { "-" } else { "+" };
                 if factors.is_empty() {
                     sign.to_string()
                 } else {
@@ -263,21 +298,28 @@ fn speedup(naive: &Poly, planned: &Poly) -> String {
     }
     if naive.degree() == planned.degree() {
         let ratio = naive.terms()[0].coef / planned.terms()[0].coef;
-        format!("{ratio:.1}x fewer operations")
+        if (ratio - 1.0).abs() < 0.05 {
+            "the same number of operations".into()
+        } else if ratio < 1.0 {
+            format!("{:.1}x more operations", 1.0 / ratio)
+        } else {
+            format!("{ratio:.1}x fewer operations")
+        }
     } else {
         format!("degree {} instead of {}", planned.degree(), naive.degree())
     }
 }
 
-/// The labels as text, each run of hidden ellipsis labels shown as `...`.
-fn labels_text(labels: &[Label], names: &[char]) -> String {
+/// The labels as text, each run of hidden ellipsis labels (named `""`, see
+/// [`display_names`]) shown as `...`.
+fn labels_text(labels: &[Label], names: &[String]) -> String {
     let mut text = String::new();
     let mut in_ellipsis = false;
     for l in labels {
-        let name = names[l.0 as usize];
-        let hidden = ellipsis_slot(name).is_some();
+        let name = &names[l.0 as usize];
+        let hidden = name.is_empty();
         if !hidden {
-            text.push(name);
+            text.push_str(name);
         } else if !in_ellipsis {
             text.push_str("...");
         }
@@ -286,23 +328,40 @@ fn labels_text(labels: &[Label], names: &[char]) -> String {
     text
 }
 
-/// A character per label: its own when no other label took it, else a free one.
-fn display_names(sop: &SumOfProducts) -> Vec<char> {
-    let mut taken: Vec<char> = Vec::new();
-    let pool: Vec<char> = ('a'..='z').chain('A'..='Z').collect();
-    sop.label_chars
-        .iter()
-        .map(|&c| {
-            let name = if taken.contains(&c) {
-                pool.iter()
-                    .copied()
-                    .find(|p| !taken.contains(p) && !sop.label_chars.contains(p))
-                    .unwrap_or('?')
-            } else {
-                c
-            };
-            taken.push(name);
-            name
-        })
+/// A name per label: its own character when no other label took it, else a
+/// letter no label is written as, else its character with a subscript
+/// number (`a₁`, `a₂`, ...), so that every label reads distinctly however
+/// many there are. Ellipsis labels are named `""`.
+fn display_names(sop: &SumOfProducts) -> Vec<String> {
+    let mut taken: Vec<String> = Vec::new();
+    let mut free = ('a'..='z')
+        .chain('A'..='Z')
+        .filter(|p| !sop.label_chars.contains(p));
+    let mut copies: std::collections::HashMap<char, usize> = std::collections::HashMap::new();
+    for &c in &sop.label_chars {
+        if ellipsis_slot(c).is_some() {
+            taken.push(String::new());
+            continue;
+        }
+        let own = c.to_string();
+        let name = if !taken.contains(&own) {
+            own
+        } else if let Some(letter) = free.next() {
+            letter.to_string()
+        } else {
+            let copy = copies.entry(c).or_insert(0);
+            *copy += 1;
+            format!("{c}{}", subscript(*copy))
+        };
+        taken.push(name);
+    }
+    taken
+}
+
+/// `n` in subscript digits.
+fn subscript(n: usize) -> String {
+    n.to_string()
+        .chars()
+        .map(|d| char::from_u32(0x2080 + d.to_digit(10).unwrap_or(0)).unwrap_or('?'))
         .collect()
 }

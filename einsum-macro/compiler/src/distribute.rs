@@ -13,6 +13,54 @@ use std::collections::HashMap;
 /// A call argument by place: (site of the call, argument position).
 pub type ArgumentPlace = (usize, usize);
 
+/// A part of the input that may be computed once into an intermediate
+/// instead of being multiplied out into every term that uses it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Materializable {
+    /// A call argument that is a sum (see [`sum_arguments`]).
+    Argument(ArgumentPlace),
+    /// A `let` binding used more than once (see [`reused_bindings`]).
+    Binding(usize),
+}
+
+/// Everything that may be materialized: the sum arguments, then the
+/// bindings used more than once.
+pub fn materializable(program: &Program) -> Vec<Materializable> {
+    let arguments = sum_arguments(program)
+        .into_iter()
+        .map(Materializable::Argument);
+    let bindings = reused_bindings(program)
+        .into_iter()
+        .map(Materializable::Binding);
+    arguments.chain(bindings).collect()
+}
+
+/// The bindings whose value is used more than once once the expression is
+/// expanded (a use inside a binding counts once per use of that binding),
+/// except bindings of a plain operand, which are read where they are.
+pub fn reused_bindings(program: &Program) -> Vec<usize> {
+    fn count(node: &Node, uses: &mut [usize], weight: usize) {
+        match node {
+            Node::Binding(b) => uses[*b] = uses[*b].saturating_add(weight),
+            Node::Call { args, .. } => args.iter().for_each(|a| count(a, uses, weight)),
+            Node::Combination(terms) => terms.iter().for_each(|t| count(&t.node, uses, weight)),
+            Node::Operand { .. } => {}
+        }
+    }
+    let mut uses = vec![0; program.bindings.len()];
+    count(&program.body, &mut uses, 1);
+    // A binding only uses bindings defined before it.
+    for b in (0..program.bindings.len()).rev() {
+        let weight = uses[b];
+        if weight > 0 {
+            count(&program.bindings[b], &mut uses, weight);
+        }
+    }
+    (0..program.bindings.len())
+        .filter(|&b| uses[b] > 1 && !matches!(program.bindings[b], Node::Operand { .. }))
+        .collect()
+}
+
 /// The call arguments that are sums (directly or through a binding): each
 /// may be distributed or materialized.
 pub fn sum_arguments(program: &Program) -> Vec<ArgumentPlace> {
@@ -44,10 +92,12 @@ pub fn sum_arguments(program: &Program) -> Vec<ArgumentPlace> {
     found
 }
 
-/// Multiplies out `program` into a sum of products; the sum arguments at
-/// `materialize` become materialized sums instead (where their labels are
-/// distinct; a sum read along a diagonal is always distributed).
-pub fn distribute(program: &Program, materialize: &[ArgumentPlace]) -> SumOfProducts {
+/// Multiplies out `program` into a sum of products; the parts listed in
+/// `materialize` become materialized sums instead: a sum argument where its
+/// labels are distinct (a sum read along a diagonal is always distributed),
+/// a binding always (computed once, at its first use, with labels of its
+/// own; every use reads it with the labels the use gives it).
+pub fn distribute(program: &Program, materialize: &[Materializable]) -> SumOfProducts {
     let keys: Vec<String> = program.values.iter().map(|v| v.text.clone()).collect();
     let mut expander = Expander {
         program,
@@ -56,6 +106,7 @@ pub fn distribute(program: &Program, materialize: &[ArgumentPlace]) -> SumOfProd
         leaves: vec![None; program.values.len()],
         materialize,
         sums: Vec::new(),
+        binding_sums: HashMap::new(),
         axes: Vec::new(),
         identity: (0..program.values.len()).collect(),
     };
@@ -80,8 +131,10 @@ struct Expander<'a> {
     keys: &'a [String],
     label_chars: Vec<char>,
     leaves: Vec<Option<Leaf>>,
-    materialize: &'a [ArgumentPlace],
+    materialize: &'a [Materializable],
     sums: Vec<MaterializedSum>,
+    /// The value of each materialized binding computed so far.
+    binding_sums: HashMap<usize, usize>,
     axes: Vec<(Label, usize, usize)>,
     identity: Vec<usize>,
 }
@@ -90,16 +143,7 @@ impl Expander<'_> {
     /// Records the labelled axes (before terms merge or cancel: all of them
     /// bind sizes), then merges identical terms and drops cancelled ones.
     fn merge(&mut self, expanded: Vec<Term>, output: &[Label]) -> Vec<Term> {
-        for factor in expanded.iter().flat_map(|t| &t.factors) {
-            if factor.value >= self.program.values.len() {
-                continue;
-            }
-            for (axis, &label) in factor.labels.iter().enumerate() {
-                if !self.axes.contains(&(label, factor.value, axis)) {
-                    self.axes.push((label, factor.value, axis));
-                }
-            }
-        }
+        self.record_axes(&expanded);
         let keys = self.keys;
         let key = |v: usize| keys[v].clone();
         let mut terms: Vec<(Vec<CanonicalFactor>, Term)> = Vec::new();
@@ -115,6 +159,61 @@ impl Expander<'_> {
             .map(|(_, t)| t)
             .filter(|t| !t.coefficient.is_zero())
             .collect()
+    }
+
+    /// Records the labelled axes of the Rust operands in `terms`: each binds
+    /// its label's size.
+    fn record_axes(&mut self, terms: &[Term]) {
+        for factor in terms.iter().flat_map(|t| &t.factors) {
+            if factor.value >= self.program.values.len() {
+                continue;
+            }
+            for (axis, &label) in factor.labels.iter().enumerate() {
+                if !self.axes.contains(&(label, factor.value, axis)) {
+                    self.axes.push((label, factor.value, axis));
+                }
+            }
+        }
+    }
+
+    /// A use of materialized binding `b` with `labels`: one factor reading
+    /// its intermediate, computed at the first use.
+    ///
+    /// The use's labels still get their sizes from the operands they stand
+    /// for: the binding is expanded with them too, only to record the axes
+    /// (so sizes are bound and checked exactly as when it is distributed).
+    fn materialized_binding(&mut self, b: usize, labels: &[Label]) -> Vec<Term> {
+        let body = &self.program.bindings[b];
+        let (sums, binding_sums) = (self.sums.len(), self.binding_sums.clone());
+        let as_distributed = self.expand(body, labels);
+        self.record_axes(&as_distributed);
+        // Sums that expansion materialized are never read: forget them.
+        self.sums.truncate(sums);
+        self.binding_sums = binding_sums;
+        let value = match self.binding_sums.get(&b) {
+            Some(&value) => value,
+            None => {
+                let chars = self.output_chars(body, labels.len());
+                let own: Vec<Label> = chars.into_iter().map(|c| self.fresh(c)).collect();
+                let terms = self.expand(body, &own);
+                let terms = self.merge(terms, &own);
+                self.sums.push(MaterializedSum {
+                    binding: Some(b),
+                    labels: own,
+                    terms,
+                });
+                let value = self.program.values.len() + self.sums.len() - 1;
+                self.binding_sums.insert(b, value);
+                value
+            }
+        };
+        vec![Term {
+            coefficient: Coefficient::one(),
+            factors: vec![Factor {
+                value,
+                labels: labels.to_vec(),
+            }],
+        }]
     }
 
     fn fresh(&mut self, c: char) -> Label {
@@ -193,6 +292,9 @@ impl Expander<'_> {
                     }],
                 }]
             }
+            Node::Binding(b) if self.materialize.contains(&Materializable::Binding(*b)) => {
+                self.materialized_binding(*b, labels)
+            }
             Node::Binding(b) => {
                 let body = &self.program.bindings[*b];
                 self.expand(body, labels)
@@ -238,10 +340,12 @@ impl Expander<'_> {
                         .iter()
                         .enumerate()
                         .all(|(k, l)| !arg_labels[..k].contains(l));
-                    let arg_terms = if distinct && self.materialize.contains(&(*site, position)) {
+                    let place = Materializable::Argument((*site, position));
+                    let arg_terms = if distinct && self.materialize.contains(&place) {
                         let terms = self.expand(arg, &arg_labels);
                         let terms = self.merge(terms, &arg_labels);
                         self.sums.push(MaterializedSum {
+                            binding: None,
                             labels: arg_labels.clone(),
                             terms,
                         });
@@ -474,7 +578,7 @@ mod tests {
             call("ij,jk->ik", [plus(var("a"), var("b")), var("c")]),
         );
         assert_eq!(sum_arguments(&p), vec![(0, 0)]);
-        let sop = distribute(&p, &[(0, 0)]);
+        let sop = distribute(&p, &[Materializable::Argument((0, 0))]);
         assert_eq!(
             terms(&p, &sop),
             vec![(monomial(1, &[]), factors(&["#0", "c"]))]

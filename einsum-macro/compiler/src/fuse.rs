@@ -1,6 +1,8 @@
 //! Fusion: loop-nest steps that read the same array over exactly that
 //! array's axes run as one pass over it, so it is streamed from memory once
-//! instead of once per step.
+//! instead of once per step; and consecutive steps that each add an array
+//! (read in some axis order) into one destination run as one pass over the
+//! destination (`c - "ij->ji"(c)`: one walk reading `c` in two orders).
 //!
 //! The seed's four terms read `a` in three steps and `z2` in two more; each
 //! is a cheap matrix-vector product whose time is the time to stream the
@@ -11,7 +13,7 @@
 //! order) so that each group's steps are consecutive.
 
 use crate::ir::SumOfProducts;
-use crate::plan::{Destination, Kernel, Pass, Plan, Source, Step};
+use crate::plan::{Destination, Kernel, Pass, PassKind, Plan, Source, Step};
 use std::collections::BTreeSet;
 use std::ops::Range;
 
@@ -34,8 +36,11 @@ pub fn fuse(plan: &mut Plan, sop: &SumOfProducts) {
         .iter()
         .map(|s| anchor_of(s, sop).map(|(anchor, _)| anchor))
         .collect();
+    let continues: Vec<bool> = (0..count)
+        .map(|s| s > 0 && adds_after(&plan.steps[s - 1], &plan.steps[s]))
+        .collect();
     let depends = dependencies(&plan.steps);
-    let groups = group(&anchors, &depends);
+    let groups = group(&anchors, &continues, &depends);
     let group_of = &groups.group_of;
     let order = groups.schedule();
     let mut new_index = vec![0; count];
@@ -53,17 +58,20 @@ pub fn fuse(plan: &mut Plan, sop: &SumOfProducts) {
     let passes: Vec<Pass> = ranges
         .into_iter()
         .map(|range| {
-            let fused = range.len() > 1 || sweeps_alone(&steps[range.start], sop);
-            if fused {
+            let kind = if range.len() > 1 && continues[order[range.start + 1]] {
+                PassKind::Sum
+            } else if range.len() > 1 || sweeps_alone(&steps[range.start], sop) {
+                PassKind::Fused
+            } else {
+                PassKind::Single
+            };
+            if kind == PassKind::Fused {
                 for step in &mut steps[range.clone()] {
                     let (_, input) = anchor_of(step, sop).expect("fused steps have an anchor");
                     step.inputs.swap(0, input);
                 }
             }
-            Pass {
-                steps: range,
-                fused,
-            }
+            Pass { steps: range, kind }
         })
         .collect();
     plan.steps = steps;
@@ -77,6 +85,31 @@ pub fn fuse(plan: &mut Plan, sop: &SumOfProducts) {
         term.steps.sort_unstable();
     }
     plan.recount_uses();
+}
+
+/// Whether `step` adds one array into its destination, read with the
+/// destination's labels in some order (no loop summed, no diagonal).
+fn adds_one_array(step: &Step) -> bool {
+    let [(_, labels)] = &step.inputs[..] else {
+        return false;
+    };
+    let destination = &step.destination_labels;
+    matches!(step.kernel, Kernel::Loops { n_free } if n_free == step.loops.len())
+        && labels.len() == destination.len()
+        && labels.iter().all(|l| destination.contains(l))
+        && labels
+            .iter()
+            .enumerate()
+            .all(|(k, l)| !labels[..k].contains(l))
+}
+
+/// Whether `next` adds one array into the destination `previous` writes the
+/// same way, so that both run as one pass over the destination.
+fn adds_after(previous: &Step, next: &Step) -> bool {
+    adds_one_array(previous)
+        && adds_one_array(next)
+        && previous.destination == next.destination
+        && next.write == crate::plan::Write::Accumulate
 }
 
 /// Whether a step reads one array against its own transpose into a vector
@@ -156,17 +189,19 @@ struct Groups {
     preceding: Vec<BTreeSet<usize>>,
 }
 
-/// Puts each step that has an anchor into the first earlier group with the
-/// same anchor that it can join: none of the group's steps conflicts with it,
-/// and no other group lies between them (the group reaches one of the step's
-/// dependencies), which would need that group both before and after the
-/// merged one.
+/// Puts each step that `continues` a run of steps adding into one
+/// destination into the group of the step before it (consecutive steps: no
+/// other step can lie between them). Puts each step that has an anchor into
+/// the first earlier group with the same anchor that it can join: none of
+/// the group's steps conflicts with it, and no other group lies between them
+/// (the group reaches one of the step's dependencies), which would need that
+/// group both before and after the merged one.
 ///
 /// Steps only depend on earlier steps, and a step joins a group when it is
 /// visited, so every later step is still alone: a path between groups can
 /// only run from the candidate group to the step, never back. One backward
 /// search from the step's dependencies per step makes that check.
-fn group(anchors: &[Option<Anchor>], depends: &[Vec<usize>]) -> Groups {
+fn group(anchors: &[Option<Anchor>], continues: &[bool], depends: &[Vec<usize>]) -> Groups {
     let count = anchors.len();
     let mut groups = Groups {
         group_of: (0..count).collect(),
@@ -177,6 +212,10 @@ fn group(anchors: &[Option<Anchor>], depends: &[Vec<usize>]) -> Groups {
     let mut anchored: Vec<(Anchor, usize)> = Vec::new();
     for s in 0..count {
         groups.preceding[s] = depends[s].iter().map(|&t| groups.group_of[t]).collect();
+        if continues[s] {
+            groups.join(s, groups.group_of[s - 1]);
+            continue;
+        }
         let Some(anchor) = anchors[s] else {
             continue;
         };
@@ -190,13 +229,7 @@ fn group(anchors: &[Option<Anchor>], depends: &[Vec<usize>]) -> Groups {
             !upstream.contains(&g)
         });
         match joined {
-            Some(g) => {
-                groups.group_of[s] = g;
-                groups.members[s].clear();
-                groups.members[g].push(s);
-                let preceding = std::mem::take(&mut groups.preceding[s]);
-                groups.preceding[g].extend(preceding);
-            }
+            Some(g) => groups.join(s, g),
             None => anchored.push((anchor, s)),
         }
     }
@@ -204,6 +237,16 @@ fn group(anchors: &[Option<Anchor>], depends: &[Vec<usize>]) -> Groups {
 }
 
 impl Groups {
+    /// Moves step `s`, alone so far, into group `g`.
+    fn join(&mut self, s: usize, g: usize) {
+        self.group_of[s] = g;
+        self.members[s].clear();
+        self.members[g].push(s);
+        let mut preceding = std::mem::take(&mut self.preceding[s]);
+        preceding.remove(&g);
+        self.preceding[g].extend(preceding);
+    }
+
     /// The groups from which step `s` (still alone) is reachable: those of
     /// its dependencies and every group they follow, transitively.
     fn upstream_of(&self, s: usize) -> BTreeSet<usize> {
@@ -255,7 +298,7 @@ mod tests {
     use super::*;
     use crate::plan::plan_best;
     use crate::program::Program;
-    use crate::testing::{call, program, var};
+    use crate::testing::{call, minus, program, var, Expr};
 
     /// `program` planned and fused.
     fn fused_plan(program: &Program) -> Plan {
@@ -268,7 +311,7 @@ mod tests {
     fn grouped(anchors: &[Option<usize>], depends: &[Vec<usize>]) -> Groups {
         let anchors: Vec<Option<Anchor>> =
             anchors.iter().map(|a| a.map(Anchor::Variable)).collect();
-        group(&anchors, depends)
+        group(&anchors, &vec![false; anchors.len()], depends)
     }
 
     #[test]
@@ -340,7 +383,7 @@ mod tests {
         let plan = fused_plan(&p);
         assert_eq!(plan.steps.len(), 3, "{:?}", plan.steps);
         let first = &plan.passes[0];
-        assert!(first.fused, "{:?}", plan.passes);
+        assert_eq!(first.kind, PassKind::Fused, "{:?}", plan.passes);
         assert_eq!(first.steps, 0..2);
         // In a fused pass the shared array is every step's first input
         // (here through either use of the variable a).
@@ -352,9 +395,34 @@ mod tests {
             plan.passes[1],
             Pass {
                 steps: 2..3,
-                fused: false
+                kind: PassKind::Single
             }
         );
+    }
+
+    #[test]
+    fn a_contraction_added_in_two_orders_is_one_gemm_and_one_sum_pass() {
+        // let c = "ik,kj->ij"(a, b); c - "ij->ji"(c), distributed: both terms
+        // are the product a b; it is computed once and read in both orders.
+        let p = program(
+            vec![call("ik,kj->ij", [var("a"), var("b")])],
+            minus(Expr::Binding(0), call("ij->ji", [Expr::Binding(0)])),
+        );
+        let plan = fused_plan(&p);
+        let gemms = plan
+            .steps
+            .iter()
+            .filter(|s| matches!(s.kernel, Kernel::Gemm { .. }));
+        assert_eq!(gemms.count(), 1, "{:?}", plan.steps);
+        let last = plan.passes.last().expect("passes");
+        assert_eq!(last.kind, PassKind::Sum, "{:?}", plan.passes);
+        let reads: Vec<&Step> = plan.steps[last.steps.clone()].iter().collect();
+        assert_eq!(reads.len(), 2);
+        // Both read the one intermediate, in transposed orders, into the result.
+        let (x, y) = (&reads[0].inputs[0], &reads[1].inputs[0]);
+        assert!(matches!(x.0, Source::Intermediate(_)) && x.0 == y.0);
+        assert_eq!(x.1, [y.1[1], y.1[0]]);
+        assert!(reads.iter().all(|s| s.destination == Destination::Result));
     }
 
     #[test]
@@ -368,11 +436,11 @@ mod tests {
             [
                 Pass {
                     steps: 0..1,
-                    fused: false
+                    kind: PassKind::Single
                 },
                 Pass {
                     steps: 1..2,
-                    fused: false
+                    kind: PassKind::Single
                 }
             ]
         );

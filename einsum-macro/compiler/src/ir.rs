@@ -135,9 +135,12 @@ pub struct SumOfProducts {
     pub identity: Vec<usize>,
 }
 
-/// A sum argument computed once into an intermediate rather than distributed.
+/// A sum argument or a binding computed once into an intermediate rather
+/// than distributed.
 #[derive(Debug, Clone)]
 pub struct MaterializedSum {
+    /// The binding it is the value of, if it is one.
+    pub binding: Option<usize>,
     /// The labels of the intermediate, in axis order (distinct).
     pub labels: Vec<Label>,
     /// Its terms, with `labels` as their output.

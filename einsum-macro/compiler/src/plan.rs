@@ -104,9 +104,21 @@ pub struct Intermediate {
 pub struct Pass {
     /// The steps (indices into [`Plan::steps`]).
     pub steps: std::ops::Range<usize>,
-    /// Whether they run as one fused pass over the array they all read
-    /// first; otherwise the pass is one step on its own.
-    pub fused: bool,
+    /// How they run.
+    pub kind: PassKind,
+}
+
+/// How the steps of a pass run (see [`crate::fuse`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PassKind {
+    /// One step on its own.
+    Single,
+    /// One walk over the array every step reads first (the steps share an
+    /// input).
+    Fused,
+    /// One walk over the destination every step writes, each step adding
+    /// one array read in some axis order (the steps share an output).
+    Sum,
 }
 
 /// The plan of one term, for the printout.
@@ -185,52 +197,99 @@ impl Plan {
 }
 
 /// Distributes `program` and plans it, choosing for each sum argument of a
-/// call whether to distribute it or to materialize it, whichever costs less
-/// with every intermediate under `max_intermediate` (when no choice fits, the
-/// one with the smallest largest intermediate). With more sum arguments than
-/// [`MAX_SUM_CHOICES`] all are distributed.
+/// call and each binding used more than once whether to distribute it or to
+/// materialize it, whichever costs less with every intermediate under
+/// `max_intermediate` (when no choice fits, the one with the smallest
+/// largest intermediate).
+///
+/// Up to [`MAX_EXHAUSTIVE_CHOICES`] candidates every combination is planned;
+/// beyond, starting from everything distributed, each candidate in turn is
+/// materialized if that makes the plan better (one pass, so expansion stays
+/// linear in the number of candidates, which is capped at
+/// [`MAX_CHOICES`]: the rest are distributed).
 pub fn plan_best(program: &Program) -> (SumOfProducts, Plan) {
-    let candidates = distribute::sum_arguments(program);
-    let choices = if candidates.len() <= MAX_SUM_CHOICES {
-        1usize << candidates.len()
-    } else {
-        1
-    };
+    let mut candidates = distribute::materializable(program);
+    candidates.truncate(MAX_CHOICES);
     let limit = program
         .options
         .max_intermediate
         .map(|s| Poly::from(monomial(s)));
-    let mut best: Option<(bool, Poly, Poly, SumOfProducts, Plan)> = None;
-    for mask in 0..choices {
+    let evaluate = |chosen: &[bool]| {
         let materialize: Vec<_> = candidates
             .iter()
-            .enumerate()
-            .filter(|(k, _)| mask >> k & 1 == 1)
-            .map(|(_, &place)| place)
+            .zip(chosen)
+            .filter(|(_, &on)| on)
+            .map(|(&place, _)| place)
             .collect();
         let sop = distribute::distribute(program, &materialize);
         let plan = plan(&sop, &program.options, program.target);
-        let (cost, peak) = (plan.cost(), plan.largest_intermediate());
-        let fits = limit.as_ref().is_none_or(|l| peak <= *l);
-        let better = match &best {
-            None => true,
-            Some((best_fits, best_cost, best_peak, _, _)) => match (fits, *best_fits) {
-                (true, false) => true,
-                (false, true) => false,
-                (true, true) => cost < *best_cost,
-                (false, false) => peak < *best_peak || (peak == *best_peak && cost < *best_cost),
-            },
-        };
-        if better {
-            best = Some((fits, cost, peak, sop, plan));
+        Candidate::new(sop, plan, limit.as_ref())
+    };
+    let mut chosen = vec![false; candidates.len()];
+    let mut best = evaluate(&chosen);
+    if candidates.len() <= MAX_EXHAUSTIVE_CHOICES {
+        for mask in 1usize..1 << candidates.len() {
+            let choice: Vec<bool> = (0..candidates.len()).map(|k| mask >> k & 1 == 1).collect();
+            let candidate = evaluate(&choice);
+            if candidate.is_better_than(&best) {
+                best = candidate;
+            }
+        }
+    } else {
+        for k in 0..candidates.len() {
+            chosen[k] = true;
+            let candidate = evaluate(&chosen);
+            if candidate.is_better_than(&best) {
+                best = candidate;
+            } else {
+                chosen[k] = false;
+            }
         }
     }
-    let (_, _, _, sop, plan) = best.expect("at least one choice");
-    (sop, plan)
+    (best.sop, best.plan)
 }
 
-/// At most `2^MAX_SUM_CHOICES` distribute/materialize combinations are planned.
-pub const MAX_SUM_CHOICES: usize = 6;
+/// Up to this many materialization candidates, every combination is planned.
+pub const MAX_EXHAUSTIVE_CHOICES: usize = 6;
+
+/// At most this many candidates are considered for materialization.
+pub const MAX_CHOICES: usize = 64;
+
+/// One way of planning the input, with what decides between ways.
+struct Candidate {
+    sop: SumOfProducts,
+    plan: Plan,
+    cost: Poly,
+    peak: Poly,
+    fits: bool,
+}
+
+impl Candidate {
+    fn new(sop: SumOfProducts, plan: Plan, limit: Option<&Poly>) -> Self {
+        let (cost, peak) = (plan.cost(), plan.largest_intermediate());
+        let fits = limit.is_none_or(|l| peak <= *l);
+        Candidate {
+            sop,
+            plan,
+            cost,
+            peak,
+            fits,
+        }
+    }
+
+    /// Fitting the memory bound first, then fewer operations; among plans
+    /// that do not fit, the smaller largest intermediate first.
+    fn is_better_than(&self, other: &Candidate) -> bool {
+        match (self.fits, other.fits) {
+            (true, false) => true,
+            (false, true) => false,
+            (true, true) => self.cost < other.cost,
+            (false, false) => {
+                self.peak < other.peak || (self.peak == other.peak && self.cost < other.cost)
+            }
+        }
+    }
+}
 
 /// Plans `sop` for a result written as `target` says (a fresh result is overwritten).
 pub fn plan(sop: &SumOfProducts, options: &Options, target: Option<TargetKind>) -> Plan {
@@ -272,7 +331,7 @@ pub fn plan(sop: &SumOfProducts, options: &Options, target: Option<TargetKind>) 
         passes: (0..planner.steps.len())
             .map(|k| Pass {
                 steps: k..k + 1,
-                fused: false,
+                kind: PassKind::Single,
             })
             .collect(),
         steps: planner.steps,
@@ -329,16 +388,28 @@ enum Node {
     Pair(Box<Operand>, Box<Operand>),
 }
 
-/// Content identity up to renaming: how many labels the operand keeps, and
-/// its factors sorted, labels numbered with the operand's own labels first
-/// (in axis order), then by first appearance.
+/// Content identity up to renaming and axis order: the factors, sorted,
+/// with their labels numbered by first appearance, and the numbers of the
+/// labels the operand keeps.
 ///
-/// The count matters: `"il->"(a)` and `"jk->j"(a)` number their factor's
-/// labels alike, but one keeps no label and the other one.
+/// The kept labels matter: `"il->"(a)` and `"jk->j"(a)` number their
+/// factor's labels alike, but one keeps no label and the other one.
+/// Equal keys mean equal contents up to the renaming that maps one
+/// numbering onto the other; two contents that are equal may still get
+/// different keys when factors of one operand tie in the sort (a missed
+/// sharing, never a wrong one).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct ContentKey {
-    kept: usize,
+    kept: Vec<usize>,
     factors: Vec<(usize, Vec<usize>)>,
+}
+
+/// An intermediate computed for a content: its id and, for each of its
+/// axes, the number its label has in the content's key.
+#[derive(Debug, Clone)]
+struct Stored {
+    id: usize,
+    axes: Vec<usize>,
 }
 
 struct Planner<'a> {
@@ -347,7 +418,7 @@ struct Planner<'a> {
     memory_limit: Option<Poly>,
     steps: Vec<Step>,
     intermediates: Vec<Intermediate>,
-    memo: HashMap<ContentKey, (usize, Vec<Label>)>,
+    memo: HashMap<ContentKey, Stored>,
     /// The intermediate of each materialized sum planned so far.
     sum_intermediates: Vec<usize>,
 }
@@ -362,8 +433,12 @@ impl Planner<'_> {
         self.intermediates.len() - 1
     }
 
-    /// Plans `terms` summed into `destination` (the first overwriting, unless
-    /// `write` accumulates); a destination no term writes is zeroed.
+    /// Plans `terms` summed into `destination` (the first write overwriting,
+    /// unless `write` accumulates); a destination no term writes is zeroed.
+    ///
+    /// Terms whose value is an array read in some axis order (an operand,
+    /// a materialized sum, or a contraction shared with another term) are
+    /// added last, by consecutive steps that fusion turns into one pass.
     fn terms(
         &mut self,
         terms: &[Term],
@@ -372,13 +447,31 @@ impl Planner<'_> {
         mut write: Write,
         negate: bool,
     ) -> Vec<TermPlan> {
+        let shared = self.shared_roots(terms, output);
         let mut plans = Vec::new();
-        for term in terms {
+        let mut reads = Vec::new();
+        for (term, &share_root) in terms.iter().zip(&shared) {
             let mut alpha = term.coefficient.clone();
             if negate {
                 alpha.0.iter_mut().for_each(|m| m.count = -m.count);
             }
-            plans.push(self.term(term, output, destination, alpha, write));
+            let (plan, contribution) =
+                self.term(term, output, destination, &alpha, write, share_root);
+            match contribution {
+                Contribution::Written => write = Write::Accumulate,
+                Contribution::Read(input) => reads.push((plans.len(), input, alpha)),
+            }
+            plans.push(plan);
+        }
+        for (t, input, alpha) in reads {
+            let target = Target {
+                destination,
+                labels: output,
+                alpha,
+                write,
+            };
+            plans[t].steps.push(self.steps.len());
+            self.push_single(input, target, &mut plans[t].cost);
             write = Write::Accumulate;
         }
         if write == Write::Overwrite {
@@ -404,13 +497,33 @@ impl Planner<'_> {
         term: &Term,
         output: &[Label],
         destination: Destination,
-        alpha: Coefficient,
+        alpha: &Coefficient,
         write: Write,
-    ) -> TermPlan {
+        share_root: bool,
+    ) -> (TermPlan, Contribution) {
         let output = &output.to_vec();
         let first_step = self.steps.len();
         let inputs: Vec<Vec<Label>> = term.factors.iter().map(|f| f.labels.clone()).collect();
         let naive_cost = path::naive_cost(&inputs, output, &self.sizes);
+        let mut cost = Poly::zero();
+        if term.factors.len() > 1 || share_root {
+            let (key, numbering) = content_key(&term.factors, output, self.sop);
+            if let Some(stored) = self.memo.get(&key) {
+                // The same contraction, maybe in another axis order, was
+                // computed for an earlier term: read it.
+                let labels = stored.axes.iter().map(|&n| numbering[n]).collect();
+                let plan = TermPlan {
+                    steps: Vec::new(),
+                    cost,
+                    naive_cost,
+                    over_memory_limit: false,
+                };
+                return (
+                    plan,
+                    Contribution::Read((Source::Intermediate(stored.id), labels)),
+                );
+            }
+        }
         let mut operands: Vec<Operand> = term
             .factors
             .iter()
@@ -421,7 +534,6 @@ impl Planner<'_> {
             })
             .collect();
         let mut over_memory_limit = false;
-        let mut cost = Poly::zero();
         let root = if operands.len() == 1 {
             operands.pop().expect("one operand")
         } else {
@@ -475,17 +587,64 @@ impl Planner<'_> {
             }
             slots.pop().flatten().expect("the path ends in one operand")
         };
-        self.emit_final(&root, output, destination, alpha, write, &mut cost);
-        TermPlan {
+        let contribution =
+            if matches!(root.node, Node::Leaf(_)) && is_permutation(&root.labels, output) {
+                Contribution::Read(self.emit(&root, &mut cost))
+            } else if share_root {
+                let root = if is_permutation(&root.labels, output) {
+                    root
+                } else {
+                    Operand {
+                        content: root.content.clone(),
+                        labels: output.clone(),
+                        node: Node::Reduce(Box::new(root)),
+                    }
+                };
+                Contribution::Read(self.emit(&root, &mut cost))
+            } else {
+                self.emit_final(&root, output, destination, alpha.clone(), write, &mut cost);
+                Contribution::Written
+            };
+        let plan = TermPlan {
             steps: (first_step..self.steps.len()).collect(),
             cost,
             naive_cost,
             over_memory_limit,
-        }
+        };
+        (plan, contribution)
+    }
+
+    /// Which terms compute a contraction that another term computes too,
+    /// maybe in another axis order (`c - "ij->ji"(c)` distributed): those
+    /// compute it once into an intermediate, which each of them then reads.
+    /// Only contractions that sum over a label are worth it (a product
+    /// costs what reading it back does), and only when an intermediate of
+    /// the destination's size fits `max_intermediate`.
+    fn shared_roots(&self, terms: &[Term], output: &[Label]) -> Vec<bool> {
+        let fits = self
+            .memory_limit
+            .as_ref()
+            .is_none_or(|limit| Poly::from(size_of(output, &self.sizes)) <= *limit);
+        let keys: Vec<Option<ContentKey>> = terms
+            .iter()
+            .map(|t| {
+                let sums = t
+                    .factors
+                    .iter()
+                    .flat_map(|f| &f.labels)
+                    .any(|l| !output.contains(l));
+                (fits && sums).then(|| content_key(&t.factors, output, self.sop).0)
+            })
+            .collect();
+        keys.iter()
+            .map(|key| {
+                key.as_ref()
+                    .is_some_and(|k| keys.iter().filter(|o| o.as_ref() == Some(k)).count() > 1)
+            })
+            .collect()
     }
 
     /// Emits the steps computing `root` into the result.
-    #[allow(clippy::too_many_arguments)]
     fn emit_final(
         &mut self,
         root: &Operand,
@@ -495,122 +654,98 @@ impl Planner<'_> {
         write: Write,
         cost: &mut Poly,
     ) {
+        let target = Target {
+            destination,
+            labels: output,
+            alpha,
+            write,
+        };
         match &root.node {
             Node::Pair(x, y) => {
-                let (xs, ys) = (self.emit(x, cost), self.emit(y, cost));
-                self.push_pair(x, xs, y, ys, destination, output, alpha, write, cost);
+                let (x, y) = (self.emit(x, cost), self.emit(y, cost));
+                self.push_pair(x, y, target, cost);
             }
             Node::Leaf(_) | Node::Reduce(_) => {
                 let source = self.emit(root, cost);
-                self.push_single(
-                    source,
-                    &root.labels,
-                    destination,
-                    output,
-                    alpha,
-                    write,
-                    cost,
-                );
+                self.push_single(source, target, cost);
             }
         }
     }
 
-    /// Emits the steps computing `operand` (once per content) and says where it is.
-    fn emit(&mut self, operand: &Operand, cost: &mut Poly) -> Source {
+    /// Emits the steps computing `operand` (once per content, whatever the
+    /// axis order) and says where it is and the label of each of its axes.
+    fn emit(&mut self, operand: &Operand, cost: &mut Poly) -> Input {
         if let Node::Leaf(value) = operand.node {
-            return match self.sop.sum_index(value) {
+            let source = match self.sop.sum_index(value) {
                 Some(sum) => Source::Intermediate(self.sum_intermediates[sum]),
                 None => Source::Leaf(value),
             };
+            return (source, operand.labels.clone());
         }
-        let key = content_key(&operand.content, &operand.labels, self.sop);
-        if let Some((id, _)) = self.memo.get(&key) {
+        let (key, numbering) = content_key(&operand.content, &operand.labels, self.sop);
+        if let Some(stored) = self.memo.get(&key) {
             // Computed by an earlier term: count its cost there, not here.
-            return Source::Intermediate(*id);
+            let labels = stored.axes.iter().map(|&n| numbering[n]).collect();
+            return (Source::Intermediate(stored.id), labels);
         }
         let id = self.new_intermediate(&operand.labels);
-        let destination = Destination::Intermediate(id);
+        let target = Target {
+            destination: Destination::Intermediate(id),
+            labels: &operand.labels,
+            alpha: Coefficient::one(),
+            write: Write::Overwrite,
+        };
         match &operand.node {
             Node::Leaf(_) => unreachable!("handled above"),
             Node::Reduce(inner) => {
                 let source = self.emit(inner, cost);
-                self.push_single(
-                    source,
-                    &inner.labels,
-                    destination,
-                    &operand.labels,
-                    Coefficient::one(),
-                    Write::Overwrite,
-                    cost,
-                );
+                self.push_single(source, target, cost);
             }
             Node::Pair(x, y) => {
-                let (xs, ys) = (self.emit(x, cost), self.emit(y, cost));
-                self.push_pair(
-                    x,
-                    xs,
-                    y,
-                    ys,
-                    destination,
-                    &operand.labels,
-                    Coefficient::one(),
-                    Write::Overwrite,
-                    cost,
-                );
+                let (x, y) = (self.emit(x, cost), self.emit(y, cost));
+                self.push_pair(x, y, target, cost);
             }
         }
-        self.memo.insert(key, (id, operand.labels.clone()));
-        Source::Intermediate(id)
+        let axes = operand
+            .labels
+            .iter()
+            .map(|l| {
+                numbering
+                    .iter()
+                    .position(|m| m == l)
+                    .expect("kept labels are numbered")
+            })
+            .collect();
+        self.memo.insert(key, Stored { id, axes });
+        (Source::Intermediate(id), operand.labels.clone())
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn push_single(
-        &mut self,
-        source: Source,
-        labels: &[Label],
-        destination: Destination,
-        destination_labels: &[Label],
-        alpha: Coefficient,
-        write: Write,
-        cost: &mut Poly,
-    ) {
-        let mut loops = destination_labels.to_vec();
-        for l in labels {
+    fn push_single(&mut self, (source, labels): Input, target: Target, cost: &mut Poly) {
+        let mut loops = target.labels.to_vec();
+        for l in &labels {
             if !loops.contains(l) {
                 loops.push(*l);
             }
         }
-        let inner = loops.len() > destination_labels.len();
+        let inner = loops.len() > target.labels.len();
         let step_cost = flop_count(&loops, inner, 1, &self.sizes);
         *cost += &step_cost;
         self.steps.push(Step {
-            inputs: vec![(source, labels.to_vec())],
+            inputs: vec![(source, labels)],
             kernel: Kernel::Loops {
-                n_free: destination_labels.len(),
+                n_free: target.labels.len(),
             },
             loops,
-            destination,
-            destination_labels: destination_labels.to_vec(),
-            alpha,
-            write,
+            destination: target.destination,
+            destination_labels: target.labels.to_vec(),
+            alpha: target.alpha,
+            write: target.write,
             cost: step_cost,
         });
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn push_pair(
-        &mut self,
-        x: &Operand,
-        xs: Source,
-        y: &Operand,
-        ys: Source,
-        destination: Destination,
-        destination_labels: &[Label],
-        alpha: Coefficient,
-        write: Write,
-        cost: &mut Poly,
-    ) {
-        let (xl, yl, r) = (&x.labels, &y.labels, destination_labels);
+    fn push_pair(&mut self, x: Input, y: Input, target: Target, cost: &mut Poly) {
+        let (xl, yl, r) = (&x.1, &y.1, target.labels);
         let pick = |from: &[Label], f: &dyn Fn(&Label) -> bool| -> Vec<Label> {
             from.iter().copied().filter(|l| f(l)).collect()
         };
@@ -643,16 +778,48 @@ impl Planner<'_> {
                 (Kernel::Loops { n_free: r.len() }, loops)
             };
         self.steps.push(Step {
-            inputs: vec![(xs, xl.clone()), (ys, yl.clone())],
+            inputs: vec![x, y],
             loops,
             kernel,
-            destination,
+            destination: target.destination,
             destination_labels: r.to_vec(),
-            alpha,
-            write,
+            alpha: target.alpha,
+            write: target.write,
             cost: step_cost,
         });
     }
+}
+
+/// An array a step reads, with the label of each of its axes.
+type Input = (Source, Vec<Label>);
+
+/// Where a step writes and how.
+struct Target<'a> {
+    destination: Destination,
+    /// The destination's labels, in axis order.
+    labels: &'a [Label],
+    alpha: Coefficient,
+    write: Write,
+}
+
+/// How a term's value reaches its destination.
+enum Contribution {
+    /// Its last step wrote it there.
+    Written,
+    /// It is this array read with these labels (a permutation of the
+    /// destination's): it is added to the destination in one pass together
+    /// with the other terms read this way.
+    Read(Input),
+}
+
+/// Whether `labels` are distinct and exactly those of `output`, in any order.
+fn is_permutation(labels: &[Label], output: &[Label]) -> bool {
+    labels.len() == output.len()
+        && labels.iter().all(|l| output.contains(l))
+        && labels
+            .iter()
+            .enumerate()
+            .all(|(k, l)| !labels[..k].contains(l))
 }
 
 /// The axis order of a pairwise step's intermediate: batch, then the first
@@ -665,19 +832,20 @@ fn gemm_order(x: &[Label], y: &[Label], kept: &[Label]) -> Vec<Label> {
     batch.chain(m).chain(n).copied().collect()
 }
 
-fn content_key(content: &[Factor], labels: &[Label], sop: &SumOfProducts) -> ContentKey {
-    let mut numbering: Vec<Label> = labels.to_vec();
-    let shape = |f: &Factor| -> (usize, Vec<Option<usize>>) {
-        (
-            sop.identity_of(f.value),
-            f.labels
-                .iter()
-                .map(|l| labels.iter().position(|m| m == l))
-                .collect(),
-        )
+/// The key of `content` keeping `labels` (in any order), and the label
+/// each number of the key stands for.
+fn content_key(
+    content: &[Factor],
+    labels: &[Label],
+    sop: &SumOfProducts,
+) -> (ContentKey, Vec<Label>) {
+    let shape = |f: &Factor| -> (usize, Vec<bool>) {
+        let kept = f.labels.iter().map(|l| labels.contains(l)).collect();
+        (sop.identity_of(f.value), kept)
     };
     let mut sorted: Vec<&Factor> = content.iter().collect();
     sorted.sort_by_key(|f| shape(f));
+    let mut numbering: Vec<Label> = Vec::new();
     let factors = sorted
         .iter()
         .map(|f| {
@@ -695,10 +863,11 @@ fn content_key(content: &[Factor], labels: &[Label], sop: &SumOfProducts) -> Con
             (sop.identity_of(f.value), numbers)
         })
         .collect();
-    ContentKey {
-        kept: labels.len(),
-        factors,
-    }
+    let mut kept: Vec<usize> = (0..numbering.len())
+        .filter(|&n| labels.contains(&numbering[n]))
+        .collect();
+    kept.sort_unstable();
+    (ContentKey { kept, factors }, numbering)
 }
 
 #[cfg(test)]

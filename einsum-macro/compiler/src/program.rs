@@ -15,6 +15,8 @@ pub struct Program {
     pub sites: Vec<Site>,
     /// Binding bodies, by binding index.
     pub bindings: Vec<Node>,
+    /// Binding names, by binding index (for the plan printout).
+    pub binding_names: Vec<String>,
     /// The expression to compute.
     pub body: Node,
     /// Rank of the result.

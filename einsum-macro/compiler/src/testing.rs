@@ -69,6 +69,7 @@ pub fn program_with(options: Options, bindings: Vec<Expr>, body: Expr) -> Progra
     Program {
         options,
         sites: builder.sites,
+        binding_names: (0..bindings.len()).map(|b| format!("b{b}")).collect(),
         bindings,
         body,
         rank,

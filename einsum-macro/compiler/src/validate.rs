@@ -113,6 +113,7 @@ pub fn validate(input: MacroInput) -> Result<Checked, Vec<syn::Error>> {
             options,
             sites: checker.sites,
             bindings: binding_nodes,
+            binding_names: checker.binding_names,
             body,
             rank,
             target: target_kind,

@@ -1,0 +1,344 @@
+//! Linear combinations: `out (=|+=) sum_p alphas[p] * inputs[p]`, where each
+//! input holds the output's elements, possibly in another axis order.
+//!
+//! This is how a contraction used under several permutations is added up
+//! (`c - "ij->ji"(c)`, an antisymmetrizer over four index orders): one pass
+//! that reads `c` in every order it is used in, instead of one pass per use.
+//! The two innermost loops are walked in square tiles, so an input read
+//! transposed finds its lines in cache while the tile is written.
+
+use crate::kernels::{Write, LONG_STRIDE};
+use crate::scalar::{add, scale};
+use crate::strided::{Strided, StridedMut};
+use crate::walk::{advance, offset_inputs};
+use ndarray::LinalgScalar;
+
+/// `out (=|+=) sum_p alphas[p] * inputs[p]` over a loop space whose every
+/// loop is an axis of the output.
+///
+/// ```
+/// use einsum_runtime::combination::combine;
+/// use einsum_runtime::kernels::Write;
+/// use einsum_runtime::shape::Site;
+/// use einsum_runtime::strided::LoopSpace;
+/// use einsum_runtime::view::{View, ViewMut};
+/// const SITE: Site = Site { subscripts: "ij->ij", operands: &["c"] };
+/// let c = ndarray::arr2(&[[1.0, 2.0], [3.0, 4.0]]);
+/// let mut r = ndarray::Array2::<f64>::zeros((2, 2));
+/// // loops: i, j; r[i,j] = c[i,j] - c[j,i]
+/// let space = LoopSpace::new([2, 2]);
+/// let vc = View::<f64, 2>::new(&c, &SITE, 0).unwrap();
+/// let mut out = ViewMut::new(&mut r, [2, 2], &SITE, "r").unwrap();
+/// combine(
+///     out.in_loops(&space, [0, 1]),
+///     [vc.in_loops(&space, [0, 1]), vc.in_loops(&space, [1, 0])],
+///     [1.0, -1.0],
+///     Write::Overwrite,
+/// );
+/// assert_eq!(r, ndarray::arr2(&[[0.0, -1.0], [1.0, 0.0]]));
+/// ```
+///
+/// # Panics
+/// If the operands were checked against different loop spaces, or some loop
+/// is not an axis of the output.
+pub fn combine<T: LinalgScalar, const L: usize, const P: usize>(
+    out: StridedMut<'_, T, L>,
+    inputs: [Strided<'_, T, L>; P],
+    alphas: [T; P],
+    write: Write,
+) {
+    out.assert_inputs_in_space(&inputs);
+    assert!(
+        out.indexed().iter().all(|&indexed| indexed),
+        "einsum: a linear combination sums no loop: every loop is an output axis"
+    );
+    let sizes = *out.sizes();
+    if sizes.contains(&0) {
+        return;
+    }
+    let order = tile_order(&sizes, &out.strides());
+    let in_strides = inputs.map(|i| i.strides());
+    let walk = Walk {
+        sizes,
+        order,
+        out_strides: out.strides(),
+        in_strides,
+        alphas,
+        write,
+    };
+    // SAFETY: the output and every input were checked against `sizes` by
+    // `in_loops`, every loop is an output axis, and `run` visits each index
+    // of the loop space once, so every pointer it dereferences is inside its
+    // array. The output's `&mut` borrow guarantees no input aliases it.
+    unsafe { walk.run(out.ptr(), inputs.map(|i| i.ptr())) };
+}
+
+/// Side of the square tiles of the two innermost loops.
+const TILE: usize = 32;
+
+/// The loops, outermost first, by decreasing output stride: the output is
+/// written in its memory order.
+fn tile_order<const L: usize>(sizes: &[usize; L], out_strides: &[isize; L]) -> [usize; L] {
+    let mut order: [usize; L] = std::array::from_fn(|l| l);
+    order.sort_by_key(|&l| {
+        (
+            sizes[l] > 1,
+            std::cmp::Reverse(out_strides[l].unsigned_abs()),
+        )
+    });
+    // Loops of length 1 first: they cost nothing anywhere.
+    order
+}
+
+struct Walk<T, const L: usize, const P: usize> {
+    sizes: [usize; L],
+    order: [usize; L],
+    out_strides: [isize; L],
+    in_strides: [[isize; L]; P],
+    alphas: [T; P],
+    write: Write,
+}
+
+impl<T: LinalgScalar, const L: usize, const P: usize> Walk<T, L, P> {
+    /// Writes every element of the output.
+    ///
+    /// # Safety
+    /// Every index of the loop space, offset by the strides from `out` and
+    /// `inputs`, must be in bounds of its array, the output's writable and
+    /// aliasing no input; no loop is empty.
+    unsafe fn run(&self, out: *mut T, inputs: [*const T; P]) {
+        match L {
+            0 => {
+                // SAFETY: the one index of an empty loop space is in bounds.
+                unsafe { self.element(out, inputs) };
+            }
+            1 => {
+                // SAFETY: as for `run`.
+                unsafe { self.row(self.order[0], self.sizes[self.order[0]], out, inputs) };
+            }
+            _ => {
+                // SAFETY: as for `run`.
+                unsafe { self.tiled(out, inputs) };
+            }
+        }
+    }
+
+    /// The outer loops by odometer, the two innermost in tiles.
+    ///
+    /// # Safety
+    /// As for [`Walk::run`], with `L >= 2`.
+    unsafe fn tiled(&self, mut out: *mut T, mut inputs: [*const T; P]) {
+        let (outer, inner) = self.order.split_at(L - 2);
+        let (rows, columns) = (inner[0], inner[1]);
+        let transposed = self
+            .in_strides
+            .iter()
+            .any(|s| s[columns].unsigned_abs() >= LONG_STRIDE);
+        let tile = if transposed { TILE } else { usize::MAX };
+        let (n_rows, n_columns) = (self.sizes[rows], self.sizes[columns]);
+        let mut index = [0usize; L];
+        loop {
+            for row_start in (0..n_rows).step_by(tile.min(n_rows)) {
+                let row_end = row_start.saturating_add(tile).min(n_rows);
+                for column_start in (0..n_columns).step_by(tile.min(n_columns)) {
+                    let column_end = column_start.saturating_add(tile).min(n_columns);
+                    for r in row_start..row_end {
+                        let at = |l: usize, s: &[isize; L], by: usize| s[l] * by as isize;
+                        let out_at = out.wrapping_offset(
+                            at(rows, &self.out_strides, r)
+                                + at(columns, &self.out_strides, column_start),
+                        );
+                        let inputs_at: [*const T; P] = std::array::from_fn(|p| {
+                            inputs[p].wrapping_offset(
+                                at(rows, &self.in_strides[p], r)
+                                    + at(columns, &self.in_strides[p], column_start),
+                            )
+                        });
+                        // SAFETY: row `r` and columns `column_start..column_end`
+                        // are indices of their loops, the outer loops are at
+                        // `index`: all in range.
+                        unsafe { self.row(columns, column_end - column_start, out_at, inputs_at) };
+                    }
+                }
+            }
+            let more = advance(outer, &self.sizes, &mut index, |l, by| {
+                out = out.wrapping_offset(self.out_strides[l] * by);
+                offset_inputs(&mut inputs, &self.in_strides, l, by);
+            });
+            if !more {
+                return;
+            }
+        }
+    }
+
+    /// `length` elements along loop `l` from the pointers.
+    ///
+    /// # Safety
+    /// Those elements are in bounds (see [`Walk::run`]).
+    #[inline(always)]
+    unsafe fn row(&self, l: usize, length: usize, out: *mut T, inputs: [*const T; P]) {
+        let out_stride = self.out_strides[l];
+        for t in 0..length as isize {
+            let at: [*const T; P] =
+                std::array::from_fn(|p| inputs[p].wrapping_offset(t * self.in_strides[p][l]));
+            // SAFETY: index `t` of loop `l` is in range.
+            unsafe { self.element(out.wrapping_offset(t * out_stride), at) };
+        }
+    }
+
+    /// One output element.
+    ///
+    /// # Safety
+    /// The pointers are in bounds (see [`Walk::run`]).
+    #[inline(always)]
+    unsafe fn element(&self, out: *mut T, inputs: [*const T; P]) {
+        // SAFETY: the caller guarantees every pointer is in bounds.
+        let terms = inputs.map(|p| unsafe { p.read() });
+        let mut value = match self.write {
+            // SAFETY: in bounds, and written by nothing else meanwhile.
+            Write::Accumulate => Some(unsafe { out.read() }),
+            Write::Overwrite => None,
+        };
+        for (alpha, x) in self.alphas.iter().zip(terms) {
+            let term = scale(*alpha, x);
+            value = Some(match value {
+                Some(v) => add(v, term),
+                None => term,
+            });
+        }
+        // SAFETY: in bounds; an output element is initialized once read.
+        unsafe { out.write(value.unwrap_or_else(T::zero)) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shape::Site;
+    use crate::strided::LoopSpace;
+    use crate::view::{View, ViewMut};
+    use ndarray::{s, Array, Array2, Array3, ShapeBuilder};
+
+    const SITE: Site = Site {
+        subscripts: "ij->ij",
+        operands: &["c"],
+    };
+
+    /// `r[i,j] = 2 c[i,j] - c[j,i]` on an `n x n` matrix, checked element by element.
+    fn antisymmetric_part(n: usize, fortran: bool) {
+        let c = Array::from_shape_fn((n, n).set_f(fortran), |(i, j)| (i * 31 + j * 7) as f64);
+        let mut r = Array2::<f64>::from_elem((n, n), f64::NAN);
+        let space = LoopSpace::new([n, n]);
+        let vc = View::<f64, 2>::new(&c, &SITE, 0).unwrap();
+        let mut out = ViewMut::new(&mut r, [n, n], &SITE, "r").unwrap();
+        combine(
+            out.in_loops(&space, [0, 1]),
+            [vc.in_loops(&space, [0, 1]), vc.in_loops(&space, [1, 0])],
+            [2.0, -1.0],
+            Write::Overwrite,
+        );
+        for i in 0..n {
+            for j in 0..n {
+                assert_eq!(
+                    r[[i, j]],
+                    2.0 * c[[i, j]] - c[[j, i]],
+                    "n = {n}, ({i}, {j})"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn transposed_reads_at_odd_sizes_and_layouts() {
+        for n in [0, 1, 2, 5, 37] {
+            antisymmetric_part(n, false);
+            antisymmetric_part(n, true);
+        }
+    }
+
+    #[test]
+    fn accumulates_over_negative_strides_inside_nan_padding() {
+        // Four index orders of a 3-D array, read through a reversed view,
+        // added into the middle of a NaN-padded output.
+        let (a, c) = (3, 5);
+        let x = Array3::from_shape_fn((a, a, c), |(i, j, k)| (i * 100 + j * 10 + k) as f64);
+        let reversed = x.slice(s![..;-1, .., ..]);
+        let mut padded = Array3::<f64>::from_elem((a + 2, a + 2, c + 2), f64::NAN);
+        padded.slice_mut(s![1..=a, 1..=a, 1..=c]).fill(1.0);
+        {
+            let mut window = padded.slice_mut(s![1..=a, 1..=a, 1..=c]);
+            let space = LoopSpace::new([a, a, c]);
+            let v = View::<f64, 3>::new(&reversed, &SITE, 0).unwrap();
+            let mut out = ViewMut::new(&mut window, [a, a, c], &SITE, "r").unwrap();
+            combine(
+                out.in_loops(&space, [0, 1, 2]),
+                [v.in_loops(&space, [0, 1, 2]), v.in_loops(&space, [1, 0, 2])],
+                [1.0, -1.0],
+                Write::Accumulate,
+            );
+        }
+        for ((i, j, k), &value) in padded.indexed_iter() {
+            let inside = (1..=a).contains(&i) && (1..=a).contains(&j) && (1..=c).contains(&k);
+            if inside {
+                let (i, j, k) = (i - 1, j - 1, k - 1);
+                let expected = 1.0 + reversed[[i, j, k]] - reversed[[j, i, k]];
+                assert_eq!(value, expected, "({i}, {j}, {k})");
+            } else {
+                assert!(
+                    value.is_nan(),
+                    "wrote outside the window at ({i}, {j}, {k})"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_broadcast_input_and_a_scalar() {
+        // A zero-stride (broadcast) input is read, not written.
+        let row = ndarray::arr1(&[1.0, 2.0, 3.0]);
+        let broadcast = row.broadcast((4, 3)).unwrap();
+        let mut r = Array2::<f64>::zeros((4, 3));
+        let space = LoopSpace::new([4, 3]);
+        let v = View::<f64, 2>::new(&broadcast, &SITE, 0).unwrap();
+        let mut out = ViewMut::new(&mut r, [4, 3], &SITE, "r").unwrap();
+        combine(
+            out.in_loops(&space, [0, 1]),
+            [v.in_loops(&space, [0, 1])],
+            [3.0],
+            Write::Overwrite,
+        );
+        assert_eq!(
+            r,
+            Array2::from_shape_fn((4, 3), |(_, j)| 3.0 * (j + 1) as f64)
+        );
+
+        let x = ndarray::arr0(2.0);
+        let mut y = ndarray::arr0(1.0);
+        let space = LoopSpace::new([]);
+        let v = View::<f64, 0>::new(&x, &SITE, 0).unwrap();
+        let mut out = ViewMut::new(&mut y, [], &SITE, "r").unwrap();
+        combine(
+            out.in_loops(&space, []),
+            [v.in_loops(&space, []), v.in_loops(&space, [])],
+            [1.0, 4.0],
+            Write::Accumulate,
+        );
+        assert_eq!(y[()], 11.0);
+    }
+
+    #[test]
+    #[should_panic(expected = "every loop is an output axis")]
+    fn a_loop_the_output_lacks_is_refused() {
+        let c = Array2::<f64>::zeros((2, 2));
+        let mut r = ndarray::Array1::<f64>::zeros(2);
+        let space = LoopSpace::new([2, 2]);
+        let v = View::<f64, 2>::new(&c, &SITE, 0).unwrap();
+        let mut out = ViewMut::new(&mut r, [2], &SITE, "r").unwrap();
+        combine(
+            out.in_loops(&space, [0]),
+            [v.in_loops(&space, [0, 1])],
+            [1.0],
+            Write::Overwrite,
+        );
+    }
+}
