@@ -129,7 +129,7 @@ pub use ndarray;
 pub mod __private {
     pub use einsum_runtime::allocation::{check_allocations, zeros, zeros_dyn, Allocation};
     pub use einsum_runtime::combination::combine;
-    pub use einsum_runtime::fresh::{contract_new, gemm_new};
+    pub use einsum_runtime::fresh::{combine_new, contract_new, gemm_new};
     pub use einsum_runtime::fused::{contract_fused, FusedStep};
     pub use einsum_runtime::gemm::{gemm, Roles};
     pub use einsum_runtime::kernels::{contract, Write};

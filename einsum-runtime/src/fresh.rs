@@ -5,6 +5,7 @@
 //! outer products, transposes and elementwise products (`i,j->ij` took 1.9x
 //! a hand-written loop that way).
 
+use crate::combination::combine;
 use crate::gemm::{gemm, Roles};
 use crate::kernels::{contract, Write};
 use crate::strided::{LoopSpace, Strided, StridedMut};
@@ -96,6 +97,43 @@ where
     unsafe { fresh.assume_written() }
 }
 
+/// `combine` (see [`crate::combination::combine`]) into a new array, as
+/// [`contract_new`]: every loop is an axis.
+///
+/// ```
+/// use einsum_runtime::fresh::combine_new;
+/// use einsum_runtime::strided::LoopSpace;
+/// use einsum_runtime::view::View;
+/// use einsum_runtime::shape::Site;
+/// const SITE: Site = Site { subscripts: "ij->ij", operands: &["c"] };
+/// let c = ndarray::arr2(&[[1.0, 2.0], [3.0, 4.0]]);
+/// let space = LoopSpace::new([2, 2]);
+/// let vc = View::<f64, 2>::new(&c, &SITE, 0).unwrap();
+/// let r = combine_new([2, 2], [0, 1], &space, [vc.in_loops(&space, [0, 1]), vc.in_loops(&space, [1, 0])], [1.0, -1.0]);
+/// assert_eq!(r, ndarray::arr2(&[[0.0, -1.0], [1.0, 0.0]]));
+/// ```
+///
+/// # Panics
+/// As `combine`, and as [`contract_new`].
+#[inline(always)]
+pub fn combine_new<T, const R: usize, const L: usize, const P: usize>(
+    shape: [usize; R],
+    axis_loops: [usize; R],
+    space: &LoopSpace<L>,
+    inputs: [Strided<'_, T, L>; P],
+    alphas: [T; P],
+) -> Array<T, Dim<[usize; R]>>
+where
+    T: LinalgScalar,
+    Dim<[usize; R]>: Dimension,
+{
+    let mut fresh = Fresh::new(shape, axis_loops, space);
+    combine(fresh.output(L), inputs, alphas, Write::Overwrite);
+    // SAFETY: an overwriting `combine` writes every element, one on each
+    // loop, and reads none (see `Fresh`).
+    unsafe { fresh.assume_written() }
+}
+
 /// A new C-order array, not yet initialized, that one step is about to
 /// overwrite through [`Fresh::output`].
 ///
@@ -146,7 +184,7 @@ where
     /// The array, once written.
     ///
     /// # Safety
-    /// An overwriting `contract` or `gemm` must have run on [`Fresh::output`]
+    /// An overwriting `contract`, `gemm` or `combine` must have run on [`Fresh::output`]
     /// (and returned), with the free loops that `output` was given: each
     /// axis is a distinct loop of its own size and every free loop is an
     /// axis, so the step's free loops covered every index of the array. (If

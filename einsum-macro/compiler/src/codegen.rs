@@ -98,10 +98,17 @@ pub fn generate(
     let target = Ident::new("__target", Span::mixed_site());
     // A result computed by one overwriting step is created by that step
     // (not with an ellipsis: its rank is only known at run time).
+    let mut result_passes = plan.passes.iter().filter(|pass| {
+        plan.steps[pass.steps.clone()]
+            .iter()
+            .any(|s| s.destination == Destination::Result)
+    });
     let fresh_result = syntax.target.is_none()
         && output_ellipsis.is_none()
-        && plan.passes.len() == 1
-        && creates_destination(&plan.passes[0], plan);
+        && result_passes
+            .next()
+            .is_some_and(|pass| creates_destination(pass, plan))
+        && result_passes.next().is_none();
     let (target_binding, result_setup, finish) = match &syntax.target {
         Some(place) => {
             let text = source_text(place);
@@ -163,8 +170,14 @@ pub fn generate(
             Destination::Intermediate(_) => creates_destination(pass, plan),
             Destination::Result => fresh_result,
         };
+        let steps = &plan.steps[pass.steps.clone()];
         if creates {
-            let value = generate_step(step, plan, &out_view, &rt, true);
+            let value = match pass.kind {
+                PassKind::Sum => generate_sum(steps, plan, &out_view, &rt, true),
+                PassKind::Single | PassKind::Fused => {
+                    generate_step(step, plan, &out_view, &rt, true)
+                }
+            };
             let name = match step.destination {
                 Destination::Intermediate(id) => intermediate_ident(id),
                 Destination::Result => out.clone(),
@@ -194,11 +207,10 @@ pub fn generate(
                 }
                 Destination::Intermediate(_) | Destination::Result => None,
             });
-        let steps = &plan.steps[pass.steps.clone()];
         let call = match pass.kind {
             PassKind::Single => generate_step(step, plan, &out_view, &rt, false),
             PassKind::Fused => generate_fused(steps, plan, &out_view, &rt),
-            PassKind::Sum => generate_sum(steps, plan, &out_view, &rt),
+            PassKind::Sum => generate_sum(steps, plan, &out_view, &rt, false),
         };
         let free = drops(plan, pass);
         quote!(#(#allocate)* #call #(#free)*)
@@ -511,21 +523,22 @@ fn generate_step(
     })
 }
 
-/// Whether `pass` is one unfused step that alone writes its destination,
+/// Whether `pass` (one step, or a sum pass) alone writes its destination,
 /// overwriting it from its inputs: then it creates it, without zeroing it
-/// first (up to rank 6). A result step qualifies only when it is the plan's
-/// one step (see `generate`).
+/// first (up to rank 6). A result qualifies only when no other pass writes
+/// it (see `generate`).
 fn creates_destination(pass: &Pass, plan: &Plan) -> bool {
     let step = &plan.steps[pass.steps.start];
-    let writers = plan
+    let other_writers = plan
         .steps
         .iter()
-        .filter(|s| s.destination == step.destination)
+        .enumerate()
+        .filter(|&(k, s)| !pass.steps.contains(&k) && s.destination == step.destination)
         .count();
     // A step without inputs (every term cancelled) would leave the element
     // type to the array it writes.
-    pass.kind == PassKind::Single
-        && writers == 1
+    pass.kind != PassKind::Fused
+        && other_writers == 0
         && step.write == Write::Overwrite
         && step.destination_labels.len() <= 6
         && !step.inputs.is_empty()
@@ -570,7 +583,15 @@ fn generate_fused(steps: &[Step], plan: &Plan, out_view: &Ident, rt: &TokenStrea
 
 /// One pass over the destination the steps share, each adding one array
 /// read in some axis order: the loops are the destination's axes.
-fn generate_sum(steps: &[Step], plan: &Plan, out_view: &Ident, rt: &TokenStream) -> TokenStream {
+/// When it `creates` its destination (see [`creates_destination`]), an
+/// expression for a new array.
+fn generate_sum(
+    steps: &[Step],
+    plan: &Plan,
+    out_view: &Ident,
+    rt: &TokenStream,
+    creates: bool,
+) -> TokenStream {
     let space = Ident::new("__space", Span::mixed_site());
     let loops = &steps[0].destination_labels;
     let sizes: Vec<Ident> = loops.iter().map(|&l| size_ident(l)).collect();
@@ -582,11 +603,19 @@ fn generate_sum(steps: &[Step], plan: &Plan, out_view: &Ident, rt: &TokenStream)
         alphas.push(operands.alpha);
     }
     let StepOperands {
-        destination, write, ..
+        destination,
+        destination_axes: axes,
+        write,
+        ..
     } = step_operands(&steps[0], loops, plan, out_view, &space, rt);
+    let call = if creates {
+        quote!(#rt::combine_new([#(#sizes),*], [#(#axes),*], &#space, [#(#inputs),*], [#(#alphas),*]))
+    } else {
+        quote!(#rt::combine(#destination, [#(#inputs),*], [#(#alphas),*], #write);)
+    };
     quote!({
         let #space = #rt::LoopSpace::new([#(#sizes),*]);
-        #rt::combine(#destination, [#(#inputs),*], [#(#alphas),*], #write);
+        #call
     })
 }
 
