@@ -163,14 +163,14 @@ fn target_read(target: &Target, values: &[Expr], roles: &[Role], plain: bool) ->
         return Vec::new();
     };
     let (op, assign) = match target.kind {
-        TargetKind::Assign => ("=", format!("{place}.assign(&t)")),
-        TargetKind::Add => ("+=", format!("{place} += &t")),
-        TargetKind::Subtract => ("-=", format!("{place} -= &t")),
+        TargetKind::Assign => ("overwrite", format!("{place}.assign(&result)")),
+        TargetKind::Add => ("add to", format!("{place} += &result")),
+        TargetKind::Subtract => ("subtract from", format!("{place} -= &result")),
     };
     let compute = if plain {
-        format!("let t = einsum! {{ {} }};", target.value_text)
+        format!("let result = einsum! {{ {} }};", target.value_text)
     } else {
-        "let t = einsum! { ... };".to_string()
+        "let result = einsum! { ... };".to_string()
     };
     let target_text = parse::source_text(&target.place);
     values
@@ -184,7 +184,7 @@ fn target_read(target: &Target, values: &[Expr], roles: &[Role], plain: bool) ->
                 || place.starts_with(&format!("{read}."));
             overlaps.then(|| {
                 SpanRange::of(value).error(format!(
-                    "einsum: `{}` reads the output target `{target_text}`, which `{op}` writes while the operands are read; compute the result into a new array first: `{compute} {assign};`",
+                    "einsum: the operand `{}` reads the output target `{target_text}`, which einsum! would {op} while reading it; compute the result into a new array first: `{compute} {assign};`",
                     parse::source_text(value)
                 ))
             })
