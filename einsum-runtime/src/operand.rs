@@ -32,13 +32,8 @@ mod sealed {
     impl<T> Same<T> for T {}
 }
 
-/// The element types `einsum!` computes with: every
-/// [`ndarray::LinalgScalar`] that is `Send + Sync` (`f32`, `f64`,
-/// `Complex<f32>`, `Complex<f64>`, the primitive integers, and your own
-/// types with the arithmetic traits).
-///
-/// Implemented for every such type; it exists to be written as the bound of
-/// generic code that calls `einsum!`.
+/// It is implemented for every `LinalgScalar + Send + Sync` type (the
+/// kernels' bounds): a name for those bounds, not a set of types to extend.
 #[diagnostic::on_unimplemented(
     message = "einsum: `{Self}` is not an element type einsum! can compute with",
     label = "`{Self}` does not implement `lazy_einsum::Element`",
@@ -162,22 +157,9 @@ macro_rules! scalar_operand {
 }
 scalar_operand!(f32 f64 Complex<f32> Complex<f64> i8 i16 i32 i64 i128 isize u8 u16 u32 u64 u128 usize);
 
-/// Holds for a dimension type that can have `R` axes: ndarray's fixed-rank
-/// `Dim<[usize; R]>` (`Ix0` to `Ix6`) and, for every `R`, `IxDyn`, whose
-/// number of axes is checked at run time.
-///
 /// `einsum!` requires it of every operand written without an ellipsis, so
 /// that a fixed-rank operand with the wrong number of labels is a compile
-/// error pointing at the operand. Generic code over `D: Dimension` states
-/// it as a bound, or passes a dynamic-rank view (`a.view().into_dyn()`).
-///
-/// ```
-/// # use einsum_runtime as lazy_einsum;
-/// use lazy_einsum::HasRank;
-/// fn check<D: HasRank<R>, const R: usize>() {}
-/// check::<ndarray::Ix2, 2>();
-/// check::<ndarray::IxDyn, 5>();
-/// ```
+/// error pointing at the operand.
 #[diagnostic::on_unimplemented(
     message = "einsum: this operand has dimension `{Self}`, but its subscripts give it rank {R}",
     label = "has dimension `{Self}`, not rank {R}",
@@ -189,17 +171,8 @@ pub trait HasRank<const R: usize> {}
 impl<const R: usize> HasRank<R> for Dim<[usize; R]> {}
 impl<const R: usize> HasRank<R> for IxDyn {}
 
-/// Holds for an output target's dimension type that can have `R` axes,
-/// like [`HasRank`]: `einsum!` requires it of `out` in `out = ...`,
-/// `out += ...` and `out -= ...`.
-///
-/// ```
-/// # use einsum_runtime as lazy_einsum;
-/// use lazy_einsum::TargetRank;
-/// fn check<D: TargetRank<R>, const R: usize>() {}
-/// check::<ndarray::Ix1, 1>();
-/// check::<ndarray::IxDyn, 3>();
-/// ```
+/// `einsum!` requires it of `out` in `out = ...`, `out += ...` and
+/// `out -= ...`, like [`HasRank`] of operands.
 #[diagnostic::on_unimplemented(
     message = "einsum: the output target has dimension `{Self}`, but the result has rank {R}",
     label = "has dimension `{Self}`, not rank {R}",
@@ -211,24 +184,9 @@ pub trait TargetRank<const R: usize> {}
 impl<const R: usize> TargetRank<R> for Dim<[usize; R]> {}
 impl<const R: usize> TargetRank<R> for IxDyn {}
 
-/// Holds for a dimension type that can have at least `N` axes:
-/// `Dim<[usize; R]>` for `R >= N` (`Ix0` to `Ix6`) and `IxDyn`, whose
-/// number of axes is checked at run time.
-///
 /// `einsum!` requires it of every operand written with an ellipsis, `N`
 /// being the labels written besides the ellipsis, so that a fixed-rank
 /// operand with too few axes is a compile error pointing at the operand.
-/// Generic code over `D: Dimension` states it as a bound, or passes a
-/// dynamic-rank view (`a.view().into_dyn()`).
-///
-/// ```
-/// # use einsum_runtime as lazy_einsum;
-/// use lazy_einsum::HasAtLeastRank;
-/// fn check<D: HasAtLeastRank<N>, const N: usize>() {}
-/// check::<ndarray::Ix3, 2>();
-/// check::<ndarray::Ix2, 2>();
-/// check::<ndarray::IxDyn, 9>();
-/// ```
 #[diagnostic::on_unimplemented(
     message = "einsum: this operand has dimension `{Self}`, but its subscripts name {N} labels besides the ellipsis",
     label = "has dimension `{Self}`, fewer than {N} axes",

@@ -3,9 +3,6 @@
 use crate::allocation::element_count;
 use std::fmt;
 
-/// Where operands are written: a call, its subscripts and the source text
-/// of its operands, so that runtime errors can name them.
-///
 /// Operands outside any call (a term `b` of `"ij->ij"(a) + b`, or the
 /// value `x` of `let c = x;`) belong to a site that is no call: its
 /// `subscripts` then say where they stand, in angle brackets, which no
@@ -49,7 +46,8 @@ impl Site {
     }
 }
 
-/// One axis of one operand carrying a label, with the size found at run time.
+/// The generated code records one for every labelled axis of every
+/// operand, and compares them ([`bind`]) before any work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Occurrence {
     /// The call whose subscripts contain the label.
@@ -71,10 +69,9 @@ pub struct Occurrence {
     pub owner: Option<LabelOwner>,
 }
 
-/// The outermost place of a label in a macro input: where it is written
-/// last before it is summed or becomes an axis of the result. A label
-/// passed down into nested calls and `let` bindings joins everything those
-/// write at its place.
+/// A label passed down into nested calls and `let` bindings joins every
+/// axis those write at its place; its owner is where it is written last,
+/// before it is summed or becomes an axis of the result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LabelOwner {
     /// Label `label` of the call `site`.
@@ -126,7 +123,8 @@ impl Occurrence {
     }
 }
 
-/// An operand named in an error, with its whole shape.
+/// Used by the variants about ellipses, whose shapes are only known at run
+/// time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OperandShape {
     /// Position of the operand in the call.
