@@ -46,8 +46,8 @@ impl Site {
     }
 }
 
-/// The generated code records one for every labelled axis of every
-/// operand, and compares them ([`bind`]) before any work.
+/// The generated code compares the sizes of every labelled axis of every
+/// operand ([`bind`]) before any work; this is one of them, in an error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Occurrence {
     /// The call whose subscripts contain the label.
@@ -67,6 +67,49 @@ pub struct Occurrence {
     /// The outermost place of the label in the whole expression, when the
     /// macro knows it: what joins this occurrence with the label's others.
     pub owner: Option<LabelOwner>,
+}
+
+/// An [`Occurrence`] without its size: what the macro knows of a labelled
+/// axis at compile time. The generated code declares each as a constant
+/// and passes [`bind`] a reference and the size, so that binding a tiny
+/// contraction's sizes stores two words per axis, not seven.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LabelAxis {
+    /// The call whose subscripts contain the label.
+    pub site: &'static Site,
+    /// Position of the operand in that call.
+    pub operand: usize,
+    /// The label as written in that call.
+    pub label: char,
+    /// The operand's axis that carries the label.
+    pub axis: usize,
+    /// See [`Occurrence::term`].
+    pub term: Option<&'static str>,
+    /// See [`Occurrence::owner`].
+    pub owner: Option<LabelOwner>,
+}
+
+impl LabelAxis {
+    /// This axis, found to have length `size`.
+    pub fn with_size(&self, size: usize) -> Occurrence {
+        let LabelAxis {
+            site,
+            operand,
+            label,
+            axis,
+            term,
+            owner,
+        } = *self;
+        Occurrence {
+            site,
+            operand,
+            label,
+            size,
+            axis,
+            term,
+            owner,
+        }
+    }
 }
 
 /// A label passed down into nested calls and `let` bindings joins every
@@ -567,30 +610,30 @@ pub fn bind_ellipsis<const S: usize>(
 /// nowhere (impossible for macro output) has size 1.
 ///
 /// ```
-/// use einsum_runtime::shape::{bind, Occurrence, Site};
+/// use einsum_runtime::shape::{bind, LabelAxis, Site};
 /// const SITE: Site = Site { subscripts: "i,i->i", operands: &["x", "y"] };
-/// let at = |operand, size| Occurrence {
-///     site: &SITE, operand, label: 'i', size, axis: 0, term: None, owner: None,
-/// };
-/// assert_eq!(bind(&[at(0, 1), at(1, 5)]), Ok(5));
-/// assert_eq!(bind(&[at(0, 0), at(1, 1)]), Ok(0));
-/// assert!(bind(&[at(0, 2), at(1, 5)]).is_err());
+/// const X: LabelAxis = LabelAxis { site: &SITE, operand: 0, label: 'i', axis: 0, term: None, owner: None };
+/// const Y: LabelAxis = LabelAxis { operand: 1, ..X };
+/// assert_eq!(bind(&[(&X, 1), (&Y, 5)]), Ok(5));
+/// assert_eq!(bind(&[(&X, 0), (&Y, 1)]), Ok(0));
+/// let err = bind(&[(&X, 2), (&Y, 5)]).unwrap_err();
+/// assert_eq!(err.to_string(), "einsum!(\"i,i->i\"): label 'i' is 2 in operand 0 (`x`) but 5 in operand 1 (`y`)");
 /// ```
-pub fn bind(occurrences: &[Occurrence]) -> Result<usize, EinsumError> {
-    let mut fixed: Option<&Occurrence> = None;
-    for occurrence in occurrences.iter().filter(|o| o.size != 1) {
+pub fn bind(occurrences: &[(&'static LabelAxis, usize)]) -> Result<usize, EinsumError> {
+    let mut fixed: Option<(&LabelAxis, usize)> = None;
+    for &(axis, size) in occurrences.iter().filter(|o| o.1 != 1) {
         match fixed {
-            None => fixed = Some(occurrence),
-            Some(first) if first.size != occurrence.size => {
+            None => fixed = Some((axis, size)),
+            Some((first, first_size)) if first_size != size => {
                 return Err(EinsumError::SizeMismatch {
-                    first: Box::new(*first),
-                    second: Box::new(*occurrence),
+                    first: Box::new(first.with_size(first_size)),
+                    second: Box::new(axis.with_size(size)),
                 })
             }
             Some(_) => {}
         }
     }
-    Ok(fixed.map_or(1, |o| o.size))
+    Ok(fixed.map_or(1, |(_, size)| size))
 }
 
 #[cfg(test)]
@@ -626,7 +669,11 @@ mod tests {
     }
 
     fn mismatch(first: Occurrence, second: Occurrence) -> String {
-        bind(&[first, second]).unwrap_err().to_string()
+        let error = EinsumError::SizeMismatch {
+            first: Box::new(first),
+            second: Box::new(second),
+        };
+        error.to_string()
     }
 
     #[test]
@@ -824,9 +871,26 @@ mod tests {
 
     #[test]
     fn ones_broadcast_and_empty_binds_to_one() {
-        let at = |size| at(&SITE, 0, 'i', 0, size);
+        const AXIS: LabelAxis = LabelAxis {
+            site: &SITE,
+            operand: 0,
+            label: 'i',
+            axis: 0,
+            term: None,
+            owner: None,
+        };
+        let at = |size| (&AXIS, size);
         assert_eq!(bind(&[at(1), at(1)]), Ok(1));
         assert_eq!(bind(&[]), Ok(1));
         assert_eq!(bind(&[at(1), at(7), at(1), at(7)]), Ok(7));
+        // The first size other than 1 is the one the others must have.
+        let err = bind(&[at(1), at(7), at(1), at(3)]).unwrap_err();
+        assert_eq!(
+            err,
+            EinsumError::SizeMismatch {
+                first: Box::new(AXIS.with_size(7)),
+                second: Box::new(AXIS.with_size(3)),
+            }
+        );
     }
 }

@@ -89,10 +89,15 @@ pub fn generate(
                     Some(text) => quote!(::core::option::Option::Some(#text)),
                     None => quote!(::core::option::Option::None),
                 };
-                quote!(#rt::Occurrence {
-                    site: &#site, operand: #position, label: #c, size: #view.len_of(#axis),
-                    axis: #axis, term: #term, owner: #owner,
-                })
+                // A constant: binding stores a reference and the size.
+                let at = Ident::new("__AXIS", Span::mixed_site());
+                quote!(({
+                    const #at: #rt::LabelAxis = #rt::LabelAxis {
+                        site: &#site, operand: #position, label: #c, axis: #axis,
+                        term: #term, owner: #owner,
+                    };
+                    &#at
+                }, #view.len_of(#axis)))
             });
         let size = size_ident(label);
         quote!(let #size = #rt::bind(&[#(#occurrences),*])?;)
