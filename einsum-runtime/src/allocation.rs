@@ -3,7 +3,7 @@
 //! any of them is allocated or written, then created zero-filled (or, by
 //! the step that writes them whole, without zeroing: [`crate::fresh`]).
 
-use crate::operand::Element;
+use crate::operand::ElementWitness;
 use crate::shape::{EinsumError, Site};
 use ndarray::{Array, ArrayD, Dim, Dimension, IxDyn, LinalgScalar};
 
@@ -32,13 +32,13 @@ pub struct Allocation<'a> {
 ///
 /// ```
 /// use einsum_runtime::allocation::{check_allocations, Allocation};
-/// use einsum_runtime::operand::Element;
+/// use einsum_runtime::operand::ElementWitness;
 /// use einsum_runtime::shape::Site;
 /// const SITE: Site = Site { subscripts: "i,j->ij", operands: &["x", "y"] };
 /// let fits = Allocation { array: "the result", labels: "ij", shape: &[1 << 20, 1 << 20] };
-/// assert!(check_allocations(Element::<f64>::new(), &SITE, &[fits]).is_ok());
+/// assert!(check_allocations(ElementWitness::<f64>::new(), &SITE, &[fits]).is_ok());
 /// let huge = Allocation { array: "the result", labels: "ij", shape: &[1 << 31, 1 << 31] };
-/// let err = check_allocations(Element::<f64>::new(), &SITE, &[fits, huge]).unwrap_err();
+/// let err = check_allocations(ElementWitness::<f64>::new(), &SITE, &[fits, huge]).unwrap_err();
 /// assert_eq!(
 ///     err.to_string(),
 ///     "einsum!(\"i,j->ij\"): the result `ij` would have shape [2147483648, 2147483648], \
@@ -46,7 +46,7 @@ pub struct Allocation<'a> {
 /// );
 /// ```
 pub fn check_allocations<T>(
-    _element: Element<T>,
+    _element: ElementWitness<T>,
     site: &'static Site,
     arrays: &[Allocation<'_>],
 ) -> Result<(), EinsumError> {
@@ -123,7 +123,7 @@ mod tests {
             }
         }
         fn check(shape: &[usize]) -> Result<(), EinsumError> {
-            check_allocations(Element::<f64>::new(), &SITE, &[at(shape)])
+            check_allocations(ElementWitness::<f64>::new(), &SITE, &[at(shape)])
         }
         let max_f64s = isize::MAX as usize / 8;
         assert!(check(&[max_f64s]).is_ok());
@@ -147,7 +147,7 @@ mod tests {
             }
         ));
         // Elements of no size take no bytes.
-        assert!(check_allocations(Element::<()>::new(), &SITE, &[at(&[1 << 62])]).is_ok());
+        assert!(check_allocations(ElementWitness::<()>::new(), &SITE, &[at(&[1 << 62])]).is_ok());
         assert!(check(&[]).is_ok());
     }
 }

@@ -1,9 +1,18 @@
 //! What `einsum!` accepts, checked at compile time: the values it reads
-//! ([`Operand`], sealed, whose raw parts the kernels trust), their ranks
-//! ([`HasRank`], [`TargetRank`], [`HasAtLeastRank`] for operands written
-//! with an ellipsis) and one element type for all of them ([`SameElement`],
-//! [`CoefficientOf`], through an [`Element`] witness). The traits' messages
-//! are the ones `einsum!` users see.
+//! ([`Operand`], sealed, whose raw parts the kernels trust), their element
+//! type ([`Element`]), their ranks ([`HasRank`], [`TargetRank`],
+//! [`HasAtLeastRank`] for operands written with an ellipsis) and one element
+//! type for all of them ([`SameElement`], [`CoefficientOf`], through an
+//! [`ElementWitness`]). The traits' messages are the ones `einsum!` users see.
+//!
+//! Generic code: [`require_element`] requires [`Element`] at the macro's own
+//! span, first; the views (at the operands' spans) need no bound on the
+//! element type, and everything else the generated code calls at the
+//! macro's span needs bounds that `Element` implies. So a generic `T`
+//! without the bound is one error (rustc drops the errors at one span that
+//! an earlier one implies), and its suggestion names `lazy_einsum::Element`,
+//! which users can write. (Coefficients, converted at their own spans, add
+//! one more each.)
 //!
 //! The values then become views ([`crate::view`]) and, per step, strided
 //! operands ([`crate::strided`]), where the sizes are checked at run time.
@@ -23,6 +32,19 @@ mod sealed {
     impl<T> Same<T> for T {}
 }
 
+/// It is implemented for every `LinalgScalar + Send + Sync` type (the
+/// kernels' bounds): a name for those bounds, not a set of types to extend.
+#[diagnostic::on_unimplemented(
+    message = "einsum: `{Self}` is not an element type einsum! can compute with",
+    label = "`{Self}` does not implement `lazy_einsum::Element`",
+    note = "the elements must be `ndarray::LinalgScalar + Send + Sync`: floats, complex numbers, integers",
+    note = "in generic code, bound the element type: `fn f<T: lazy_einsum::Element>(a: &Array2<T>)`"
+)]
+pub trait Element: LinalgScalar + Send + Sync {}
+
+#[diagnostic::do_not_recommend]
+impl<T: LinalgScalar + Send + Sync> Element for T {}
+
 /// A value `einsum!` accepts as an operand: any `ndarray::ArrayBase` with
 /// `S: Data` (owned, view, `ArcArray`, `CowArray`, any dimension type and any
 /// strides), references to one, and plain scalars as rank-0 operands.
@@ -31,15 +53,25 @@ mod sealed {
 /// shape and strides that [`Operand::raw_parts`] returns, trusting them to
 /// describe elements the value owns or borrows, so only the impls here exist.
 ///
+/// It asks nothing of the element type: [`element_of`] checks that the
+/// first operand's is an [`Element`], and every other value is checked to
+/// have that same type ([`SameElement`]).
+///
 /// ```
 /// use einsum_runtime::operand::Operand;
 /// let a = ndarray::arr2(&[[1.0, 2.0], [3.0, 4.0]]);
 /// assert_eq!(a.raw_parts().shape, &[2, 2]);
 /// assert_eq!(2.5f64.raw_parts().shape, &[] as &[usize]);
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "einsum: `{Self}` is not an array: an operand is an ndarray array or view, or a scalar for empty subscripts",
+    label = "not an ndarray array or view",
+    note = "view a `Vec` or a slice `v` as a 1-D array, without copying: `lazy_einsum::ndarray::aview1(&v)`",
+    note = "make a 2-D array of nested `Vec`s `m`: `Array2::from_shape_vec((rows, cols), m.concat()).unwrap()`; of fixed-size rows `[[T; N]]`: `aview2(&m)`"
+)]
 pub trait Operand: sealed::Sealed {
     /// The element type.
-    type Elem: LinalgScalar;
+    type Elem;
     /// The dimension type: `Ix0` for a scalar, the array's `D` otherwise.
     type Dim: Dimension;
     /// Where the value's elements are: every index within the shape,
@@ -62,15 +94,16 @@ pub struct RawParts<'a, T> {
 impl<S, D> sealed::Sealed for ArrayBase<S, D>
 where
     S: Data,
-    S::Elem: LinalgScalar,
     D: Dimension,
 {
 }
 
+// Every impl is not recommended: a value that is no operand gets the
+// trait's message alone, without a list of the impls.
+#[diagnostic::do_not_recommend]
 impl<S, D> Operand for ArrayBase<S, D>
 where
     S: Data,
-    S::Elem: LinalgScalar,
     D: Dimension,
 {
     type Elem = S::Elem;
@@ -86,6 +119,9 @@ where
 
 impl<O: Operand + ?Sized> sealed::Sealed for &O {}
 
+// A reference to a non-operand (`&v[..]`, `&&vec`) is then reported as
+// itself, at the operand, instead of as what it points to.
+#[diagnostic::do_not_recommend]
 impl<O: Operand + ?Sized> Operand for &O {
     type Elem = O::Elem;
     type Dim = O::Dim;
@@ -96,6 +132,7 @@ impl<O: Operand + ?Sized> Operand for &O {
 
 impl<O: Operand + ?Sized> sealed::Sealed for &mut O {}
 
+#[diagnostic::do_not_recommend]
 impl<O: Operand + ?Sized> Operand for &mut O {
     type Elem = O::Elem;
     type Dim = O::Dim;
@@ -108,6 +145,7 @@ macro_rules! scalar_operand {
     ($($t:ty)*) => {$(
         impl sealed::Sealed for $t {}
 
+        #[diagnostic::do_not_recommend]
         impl Operand for $t {
             type Elem = $t;
             type Dim = Ix0;
@@ -119,68 +157,41 @@ macro_rules! scalar_operand {
 }
 scalar_operand!(f32 f64 Complex<f32> Complex<f64> i8 i16 i32 i64 i128 isize u8 u16 u32 u64 u128 usize);
 
-/// Holds for an operand's dimension type that can have `R` axes: the
-/// fixed-rank `Dim<[usize; R]>` (`Ix0` to `Ix6`) and, for every `R`,
-/// `IxDyn` (whose rank [`View::new`](crate::view::View::new) checks at run time).
-///
-/// `einsum!` requires it of every operand, so that a fixed-rank operand with
-/// the wrong number of labels is a compile error pointing at the operand.
-///
-/// ```
-/// use einsum_runtime::operand::HasRank;
-/// fn check<D: HasRank<R>, const R: usize>() {}
-/// check::<ndarray::Ix2, 2>();
-/// check::<ndarray::IxDyn, 5>();
-/// ```
+/// `einsum!` requires it of every operand written without an ellipsis, so
+/// that a fixed-rank operand with the wrong number of labels is a compile
+/// error pointing at the operand.
 #[diagnostic::on_unimplemented(
     message = "einsum: this operand has dimension `{Self}`, but its subscripts give it rank {R}",
     label = "has dimension `{Self}`, not rank {R}",
-    note = "`Dim<[usize; N]>` is ndarray's `IxN`: an array of exactly N axes; only `IxDyn` operands are checked at run time"
+    note = "`Dim<[usize; N]>` is ndarray's `IxN`: an array of exactly N axes; only `IxDyn` operands are checked at run time",
+    note = "generic code over `D: Dimension` bounds it, `D: lazy_einsum::HasRank<{R}>`, or passes `a.view().into_dyn()`"
 )]
 pub trait HasRank<const R: usize> {}
 
 impl<const R: usize> HasRank<R> for Dim<[usize; R]> {}
 impl<const R: usize> HasRank<R> for IxDyn {}
 
-/// Holds for an output target's dimension type that can have `R` axes, like
-/// [`HasRank`]: `einsum!` requires it of `out` in `out = ...`, `out += ...`
-/// and `out -= ...`.
-///
-/// ```
-/// use einsum_runtime::operand::TargetRank;
-/// fn check<D: TargetRank<R>, const R: usize>() {}
-/// check::<ndarray::Ix1, 1>();
-/// check::<ndarray::IxDyn, 3>();
-/// ```
+/// `einsum!` requires it of `out` in `out = ...`, `out += ...` and
+/// `out -= ...`, like [`HasRank`] of operands.
 #[diagnostic::on_unimplemented(
     message = "einsum: the output target has dimension `{Self}`, but the result has rank {R}",
     label = "has dimension `{Self}`, not rank {R}",
-    note = "`Dim<[usize; N]>` is ndarray's `IxN`: an array of exactly N axes; only `IxDyn` targets are checked at run time"
+    note = "`Dim<[usize; N]>` is ndarray's `IxN`: an array of exactly N axes; only `IxDyn` targets are checked at run time",
+    note = "generic code over `D: Dimension` bounds it, `D: lazy_einsum::TargetRank<{R}>`, or writes into `out.view_mut().into_dyn()`"
 )]
 pub trait TargetRank<const R: usize> {}
 
 impl<const R: usize> TargetRank<R> for Dim<[usize; R]> {}
 impl<const R: usize> TargetRank<R> for IxDyn {}
 
-/// Holds for an operand's dimension type that can have at least `N` axes:
-/// `Dim<[usize; R]>` for `R >= N` (`Ix0` to `Ix6`) and `IxDyn` (whose number
-/// of axes [`View::with_ellipsis`](crate::view::View::with_ellipsis) checks at run time).
-///
 /// `einsum!` requires it of every operand written with an ellipsis, `N`
 /// being the labels written besides the ellipsis, so that a fixed-rank
 /// operand with too few axes is a compile error pointing at the operand.
-///
-/// ```
-/// use einsum_runtime::operand::HasAtLeastRank;
-/// fn check<D: HasAtLeastRank<N>, const N: usize>() {}
-/// check::<ndarray::Ix3, 2>();
-/// check::<ndarray::Ix2, 2>();
-/// check::<ndarray::IxDyn, 9>();
-/// ```
 #[diagnostic::on_unimplemented(
     message = "einsum: this operand has dimension `{Self}`, but its subscripts name {N} labels besides the ellipsis",
     label = "has dimension `{Self}`, fewer than {N} axes",
-    note = "`Dim<[usize; N]>` is ndarray's `IxN`: an array of exactly N axes; an ellipsis stands for the axes beyond the labels, so the operand needs at least as many axes as labels"
+    note = "`Dim<[usize; N]>` is ndarray's `IxN`: an array of exactly N axes; an ellipsis stands for the axes beyond the labels, so the operand needs at least as many axes as labels",
+    note = "generic code over `D: Dimension` bounds it, `D: lazy_einsum::HasAtLeastRank<{N}>`, or passes `a.view().into_dyn()`"
 )]
 pub trait HasAtLeastRank<const N: usize> {}
 
@@ -282,68 +293,85 @@ impl<T> CoefficientOf<T> for T {
 /// all of them are checked against that one type.
 ///
 /// ```
-/// use einsum_runtime::operand::{element_of, Element};
+/// use einsum_runtime::operand::{element_of, ElementWitness};
 /// let a = ndarray::arr1(&[1.0f32]);
-/// let _: Element<f32> = element_of(&a);
+/// let _: ElementWitness<f32> = element_of(&a);
 /// ```
-pub struct Element<T>(PhantomData<fn() -> T>);
+pub struct ElementWitness<T>(PhantomData<fn() -> T>);
 
-impl<T> Element<T> {
+impl<T> ElementWitness<T> {
     /// The witness for `T`.
     pub fn new() -> Self {
-        Element(PhantomData)
+        ElementWitness(PhantomData)
     }
 }
 
-impl<T> Default for Element<T> {
+impl<T> Default for ElementWitness<T> {
     fn default() -> Self {
-        Element::new()
+        ElementWitness::new()
     }
 }
 
-impl<T> Clone for Element<T> {
+impl<T> Clone for ElementWitness<T> {
     fn clone(&self) -> Self {
         *self
     }
 }
 
-impl<T> Copy for Element<T> {}
+impl<T> Copy for ElementWitness<T> {}
 
-impl<T> std::fmt::Debug for Element<T> {
+impl<T> std::fmt::Debug for ElementWitness<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Element")
+        f.write_str("ElementWitness")
     }
 }
 
 /// The element type of `value`, as a witness.
 ///
 /// ```
-/// use einsum_runtime::operand::{element_of, Element};
-/// let _: Element<i32> = element_of(&7i32);
+/// use einsum_runtime::operand::{element_of, ElementWitness};
+/// let _: ElementWitness<i32> = element_of(&7i32);
 /// ```
-pub fn element_of<O: Operand + ?Sized>(_value: &O) -> Element<O::Elem> {
-    Element::new()
+pub fn element_of<O: Operand + ?Sized>(_value: &O) -> ElementWitness<O::Elem> {
+    ElementWitness::new()
 }
+
+/// Requires the einsum's element type to be an [`Element`]: the generated
+/// code calls it at the macro's own span, before anything else that needs
+/// the element type's arithmetic (see the module docs).
+///
+/// ```
+/// use einsum_runtime::operand::{require_element, ElementWitness};
+/// require_element(ElementWitness::<f32>::new());
+/// ```
+pub fn require_element<T: Element>(_element: ElementWitness<T>) {}
 
 /// Requires `array` to have the element type `T`: for a result that no
 /// step may write (its terms cancelled), whose type nothing else fixes.
 ///
 /// ```
-/// use einsum_runtime::operand::{tie_element, Element};
+/// use einsum_runtime::operand::{tie_element, ElementWitness};
 /// let out = ndarray::Array1::zeros(2);
-/// tie_element(Element::<f32>::new(), &out);
+/// tie_element(ElementWitness::<f32>::new(), &out);
 /// assert_eq!(out[0], 0.0f32);
 /// ```
-pub fn tie_element<T, S: RawData<Elem = T>, D>(_element: Element<T>, _array: &ArrayBase<S, D>) {}
+pub fn tie_element<T, S: RawData<Elem = T>, D>(
+    _element: ElementWitness<T>,
+    _array: &ArrayBase<S, D>,
+) {
+}
 
 /// A scalar coefficient, checked to have the element type `T` of the einsum.
 ///
 /// ```
-/// use einsum_runtime::operand::{as_coefficient, Element};
-/// let c: f64 = as_coefficient(Element::<f64>::new(), &2.0);
+/// use einsum_runtime::operand::{as_coefficient, ElementWitness};
+/// let c: f64 = as_coefficient(ElementWitness::<f64>::new(), &2.0);
 /// assert_eq!(c, 2.0);
 /// ```
-pub fn as_coefficient<T: LinalgScalar, C: CoefficientOf<T>>(_element: Element<T>, value: &C) -> T {
+pub fn as_coefficient<T: Element, C: CoefficientOf<T>>(
+    _element: ElementWitness<T>,
+    value: &C,
+) -> T {
     *value.cast_ref()
 }
 
@@ -351,11 +379,11 @@ pub fn as_coefficient<T: LinalgScalar, C: CoefficientOf<T>>(_element: Element<T>
 /// 2.0)`), given the element type `T` of the einsum.
 ///
 /// ```
-/// use einsum_runtime::operand::{as_element, Element};
-/// let c: f32 = as_element(Element::<f32>::new(), &2.0);
+/// use einsum_runtime::operand::{as_element, ElementWitness};
+/// let c: f32 = as_element(ElementWitness::<f32>::new(), &2.0);
 /// assert_eq!(c, 2.0);
 /// ```
-pub fn as_element<T: LinalgScalar, C: SameElement<T>>(_element: Element<T>, value: &C) -> T {
+pub fn as_element<T: Element, C: SameElement<T>>(_element: ElementWitness<T>, value: &C) -> T {
     *value.cast_ref()
 }
 

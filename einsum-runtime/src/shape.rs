@@ -3,30 +3,51 @@
 use crate::allocation::element_count;
 use std::fmt;
 
-/// Where a call came from: its subscripts and the source text of its operands,
-/// so that runtime errors can name them.
-///
-/// ```
-/// use einsum_runtime::shape::Site;
-/// const SITE: Site = Site { subscripts: "ij,jk->ik", operands: &["a", "b"] };
-/// assert_eq!(SITE.operands[1], "b");
-/// ```
+/// Operands outside any call (a term `b` of `"ij->ij"(a) + b`, or the
+/// value `x` of `let c = x;`) belong to a site that is no call: its
+/// `subscripts` then say where they stand, in angle brackets, which no
+/// subscripts contain (`<result>`, `<let c>`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Site {
-    /// The subscripts exactly as the user wrote them.
+    /// The subscripts exactly as the user wrote them (or `<result>`,
+    /// `<let NAME>` for a site that is no call).
     pub subscripts: &'static str,
     /// The source text of each operand, in order.
     pub operands: &'static [&'static str],
 }
 
-/// One axis of one operand carrying a label, with the size found at run time.
-///
-/// ```
-/// use einsum_runtime::shape::{Occurrence, Site};
-/// const SITE: Site = Site { subscripts: "ii", operands: &["m"] };
-/// let first_axis = Occurrence { site: &SITE, operand: 0, label: 'i', size: 3 };
-/// assert_eq!(first_axis.size, 3);
-/// ```
+impl Site {
+    /// Whether the site is a call, `"subscripts"(operands...)`.
+    pub fn is_call(&self) -> bool {
+        !self.subscripts.starts_with('<')
+    }
+
+    /// `einsum!("ij,jk->ik")` for a call, `einsum!` otherwise: how messages start.
+    fn header(&self) -> String {
+        if self.is_call() {
+            format!("einsum!({:?})", self.subscripts)
+        } else {
+            "einsum!".to_string()
+        }
+    }
+
+    /// Operand `k` as messages name it: ``operand 1 (`b`)`` of a call, or
+    /// what an operand outside any call is.
+    fn operand(&self, k: usize) -> String {
+        let text = self.operands.get(k).copied().unwrap_or("?");
+        if self.is_call() {
+            format!("operand {k} (`{text}`)")
+        } else if let Some(name) = self.subscripts.strip_prefix("<let ") {
+            let name = name.strip_suffix('>').unwrap_or(name);
+            format!("`{text}` (the value of `{name}`)")
+        } else {
+            format!("`{text}` (a term of the result)")
+        }
+    }
+}
+
+/// The generated code compares the sizes of every labelled axis of every
+/// operand ([`bind`]) before any work; this is one of them, in an error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Occurrence {
     /// The call whose subscripts contain the label.
@@ -37,16 +58,116 @@ pub struct Occurrence {
     pub label: char,
     /// The axis length found at run time.
     pub size: usize,
+    /// The operand's axis that carries the label.
+    pub axis: usize,
+    /// The operand's own source text when it is one term of a sum written as
+    /// the call's argument (`b` in `"i->i"(a + b)`); `None` when it is the
+    /// whole argument.
+    pub term: Option<&'static str>,
+    /// The outermost place of the label in the whole expression, when the
+    /// macro knows it: what joins this occurrence with the label's others.
+    pub owner: Option<LabelOwner>,
 }
 
-impl Occurrence {
-    fn describe(&self) -> String {
-        let text = self.site.operands.get(self.operand).copied().unwrap_or("?");
-        format!("operand {} (`{}`)", self.operand, text)
+/// An [`Occurrence`] without its size: what the macro knows of a labelled
+/// axis at compile time. The generated code declares each as a constant
+/// and passes [`bind`] a reference and the size, so that binding a tiny
+/// contraction's sizes stores two words per axis, not seven.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LabelAxis {
+    /// The call whose subscripts contain the label.
+    pub site: &'static Site,
+    /// Position of the operand in that call.
+    pub operand: usize,
+    /// The label as written in that call.
+    pub label: char,
+    /// The operand's axis that carries the label.
+    pub axis: usize,
+    /// See [`Occurrence::term`].
+    pub term: Option<&'static str>,
+    /// See [`Occurrence::owner`].
+    pub owner: Option<LabelOwner>,
+}
+
+impl LabelAxis {
+    /// This axis, found to have length `size`.
+    pub fn with_size(&self, size: usize) -> Occurrence {
+        let LabelAxis {
+            site,
+            operand,
+            label,
+            axis,
+            term,
+            owner,
+        } = *self;
+        Occurrence {
+            site,
+            operand,
+            label,
+            size,
+            axis,
+            term,
+            owner,
+        }
     }
 }
 
-/// An operand named in an error, with its whole shape.
+/// A label passed down into nested calls and `let` bindings joins every
+/// axis those write at its place; its owner is where it is written last,
+/// before it is summed or becomes an axis of the result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LabelOwner {
+    /// Label `label` of the call `site`.
+    Call {
+        /// The call.
+        site: &'static Site,
+        /// The label as written there.
+        label: char,
+    },
+    /// An axis of the result, when the result is a sum of calls.
+    Result {
+        /// The axis.
+        axis: usize,
+    },
+}
+
+impl Occurrence {
+    /// The operand (and, for a term of a sum, the term) it is an axis of,
+    /// with the axis when `axis` is asked for.
+    fn describe(&self, axis: bool) -> String {
+        let mut text = String::new();
+        if axis {
+            text.push_str(&format!("axis {} of ", self.axis));
+        }
+        if let Some(term) = self.term {
+            text.push_str(&format!("term `{term}` of "));
+        }
+        text.push_str(&self.site.operand(self.operand));
+        text
+    }
+
+    /// Like `describe`, adding the call and its label when they are not
+    /// `owner`'s.
+    fn describe_from(&self, axis: bool, owner: &LabelOwner) -> String {
+        let mut text = self.describe(axis);
+        let own_call = matches!(owner, LabelOwner::Call { site, .. } if *site == self.site);
+        if self.site.is_call() && !own_call {
+            text.push_str(&format!(
+                " of {:?} (label '{}' there)",
+                self.site.subscripts, self.label
+            ));
+        }
+        text
+    }
+
+    /// Whether `self` and `other` are axes of one operand (one term of it).
+    fn same_operand(&self, other: &Occurrence) -> bool {
+        self.site == other.site && self.operand == other.operand && self.term == other.term
+    }
+}
+
+/// Used by the variants about ellipses, whose shapes are only known at run
+/// time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OperandShape {
     /// Position of the operand in the call.
@@ -55,30 +176,19 @@ pub struct OperandShape {
     pub shape: Vec<usize>,
 }
 
-/// Why an einsum could not run. Nothing has been written when this is returned.
-///
-/// ```
-/// use einsum_runtime::shape::{bind, Occurrence, Site};
-/// const SITE: Site = Site { subscripts: "ij,jk->ik", operands: &["a", "b"] };
-/// let err = bind(&[
-///     Occurrence { site: &SITE, operand: 0, label: 'j', size: 3 },
-///     Occurrence { site: &SITE, operand: 1, label: 'j', size: 4 },
-/// ])
-/// .unwrap_err();
-/// assert_eq!(
-///     err.to_string(),
-///     "einsum!(\"ij,jk->ik\"): label 'j' is 3 in operand 0 (`a`) but 4 in operand 1 (`b`)"
-/// );
-/// ```
+/// Nothing has been written when an einsum returns this error, nor
+/// anything allocated for the result. Its variants and their fields say
+/// which operands and sizes disagree; its `Display` says the same in one
+/// sentence that names the subscripts and quotes the operands as written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum EinsumError {
     /// One label has two different sizes (neither of them 1).
     SizeMismatch {
         /// The first occurrence that fixed the label's size.
-        first: Occurrence,
+        first: Box<Occurrence>,
         /// The occurrence that disagrees with it.
-        second: Occurrence,
+        second: Box<Occurrence>,
     },
     /// A dynamic-rank operand has a different number of axes than its subscripts.
     RankMismatch {
@@ -170,30 +280,51 @@ impl fmt::Display for EinsumError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             EinsumError::SizeMismatch { first, second } => {
-                if first.site == second.site && first.label == second.label {
-                    write!(
+                let axis = first.same_operand(second);
+                let owner = first.owner.or(second.owner);
+                match owner {
+                    // One call writes both with one label.
+                    _ if first.site == second.site && first.label == second.label => write!(
                         f,
-                        "einsum!({:?}): label '{}' is {} in {} but {} in {}",
-                        first.site.subscripts,
+                        "{}: label '{}' is {} in {} but {} in {}",
+                        first.site.header(),
                         first.label,
                         first.size,
-                        first.describe(),
+                        first.describe(axis),
                         second.size,
-                        second.describe()
-                    )
-                } else {
-                    write!(
+                        second.describe(axis)
+                    ),
+                    Some(owner @ LabelOwner::Call { site, label }) => write!(
+                        f,
+                        "{}: label '{}' is {} in {} but {} in {}",
+                        site.header(),
+                        label,
+                        first.size,
+                        first.describe_from(axis, &owner),
+                        second.size,
+                        second.describe_from(axis, &owner)
+                    ),
+                    Some(owner @ LabelOwner::Result { axis: result_axis }) => write!(
+                        f,
+                        "einsum!: axis {} of the result is {} in {} but {} in {}",
+                        result_axis,
+                        first.size,
+                        first.describe_from(axis, &owner),
+                        second.size,
+                        second.describe_from(axis, &owner)
+                    ),
+                    None => write!(
                         f,
                         "einsum!: label '{}' of {:?} is {} in {} but label '{}' of {:?} is {} in {} (the calls join these labels)",
                         first.label,
                         first.site.subscripts,
                         first.size,
-                        first.describe(),
+                        first.describe(axis),
                         second.label,
                         second.site.subscripts,
                         second.size,
-                        second.describe()
-                    )
+                        second.describe(axis)
+                    ),
                 }
             }
             EinsumError::RankMismatch {
@@ -201,12 +332,24 @@ impl fmt::Display for EinsumError {
                 operand,
                 expected,
                 found,
+            } if site.is_call() => write!(
+                f,
+                "{}: {} has {} axes but its subscripts name {}",
+                site.header(),
+                site.operand(*operand),
+                found,
+                expected
+            ),
+            EinsumError::RankMismatch {
+                site,
+                operand,
+                expected,
+                found,
             } => write!(
                 f,
-                "einsum!({:?}): operand {} (`{}`) has {} axes but its subscripts name {}",
-                site.subscripts,
-                operand,
-                site.operands.get(*operand).copied().unwrap_or("?"),
+                "{}: {} has {} axes but is used with {}",
+                site.header(),
+                site.operand(*operand),
                 found,
                 expected
             ),
@@ -217,10 +360,9 @@ impl fmt::Display for EinsumError {
                 found,
             } => write!(
                 f,
-                "einsum!({:?}): operand {} (`{}`) has {} axes but its subscripts name {} besides the ellipsis",
-                site.subscripts,
-                operand,
-                operand_text(site, *operand),
+                "{}: {} has {} axes but its subscripts name {} besides the ellipsis",
+                site.header(),
+                site.operand(*operand),
                 found,
                 named
             ),
@@ -231,10 +373,9 @@ impl fmt::Display for EinsumError {
                 slots,
             } => write!(
                 f,
-                "einsum!({:?}): the ellipsis of operand {} (`{}`) covers {} axes, more than the {} an ellipsis may cover",
-                site.subscripts,
-                operand,
-                operand_text(site, *operand),
+                "{}: the ellipsis of {} covers {} axes, more than the {} an ellipsis may cover",
+                site.header(),
+                site.operand(*operand),
                 covered,
                 slots
             ),
@@ -245,8 +386,8 @@ impl fmt::Display for EinsumError {
                 sizes,
             } => write!(
                 f,
-                "einsum!({:?}): operand {} (`{}`, shape {:?}) and operand {} (`{}`, shape {:?}) do not broadcast: their ellipses meet sizes {} and {}",
-                site.subscripts,
+                "{}: operand {} (`{}`, shape {:?}) and operand {} (`{}`, shape {:?}) do not broadcast: their ellipses meet sizes {} and {}",
+                site.header(),
                 first.operand,
                 operand_text(site, first.operand),
                 first.shape,
@@ -262,8 +403,8 @@ impl fmt::Display for EinsumError {
                 covered,
             } => write!(
                 f,
-                "einsum!({:?}): the ellipsis of operand {} (`{}`, shape {:?}) covers {} axes, but the output has no ellipsis `...` to keep them (numpy raises here too); write `...` in the output, or sum them with labels",
-                site.subscripts,
+                "{}: the ellipsis of operand {} (`{}`, shape {:?}) covers {} axes, but the output has no ellipsis `...` to keep them (numpy raises here too); write `...` in the output, or sum them with labels",
+                site.header(),
                 operand.operand,
                 operand_text(site, operand.operand),
                 operand.shape,
@@ -278,8 +419,11 @@ impl fmt::Display for EinsumError {
             } => {
                 write!(
                     f,
-                    "einsum!({:?}): {} `{}` would have shape {:?}, too large for one array (",
-                    site.subscripts, array, labels, shape
+                    "{}: {} `{}` would have shape {:?}, too large for one array (",
+                    site.header(),
+                    array,
+                    labels,
+                    shape
                 )?;
                 match element_count(shape) {
                     Some(count) => write!(
@@ -299,8 +443,11 @@ impl fmt::Display for EinsumError {
                 found,
             } => write!(
                 f,
-                "einsum!({:?}): the result has shape {:?} but the target `{}` has shape {:?}",
-                site.subscripts, expected, target, found
+                "{}: the result has shape {:?} but the target `{}` has shape {:?}",
+                site.header(),
+                expected,
+                target,
+                found
             ),
         }
     }
@@ -463,28 +610,30 @@ pub fn bind_ellipsis<const S: usize>(
 /// nowhere (impossible for macro output) has size 1.
 ///
 /// ```
-/// use einsum_runtime::shape::{bind, Occurrence, Site};
+/// use einsum_runtime::shape::{bind, LabelAxis, Site};
 /// const SITE: Site = Site { subscripts: "i,i->i", operands: &["x", "y"] };
-/// let at = |operand, size| Occurrence { site: &SITE, operand, label: 'i', size };
-/// assert_eq!(bind(&[at(0, 1), at(1, 5)]), Ok(5));
-/// assert_eq!(bind(&[at(0, 0), at(1, 1)]), Ok(0));
-/// assert!(bind(&[at(0, 2), at(1, 5)]).is_err());
+/// const X: LabelAxis = LabelAxis { site: &SITE, operand: 0, label: 'i', axis: 0, term: None, owner: None };
+/// const Y: LabelAxis = LabelAxis { operand: 1, ..X };
+/// assert_eq!(bind(&[(&X, 1), (&Y, 5)]), Ok(5));
+/// assert_eq!(bind(&[(&X, 0), (&Y, 1)]), Ok(0));
+/// let err = bind(&[(&X, 2), (&Y, 5)]).unwrap_err();
+/// assert_eq!(err.to_string(), "einsum!(\"i,i->i\"): label 'i' is 2 in operand 0 (`x`) but 5 in operand 1 (`y`)");
 /// ```
-pub fn bind(occurrences: &[Occurrence]) -> Result<usize, EinsumError> {
-    let mut fixed: Option<&Occurrence> = None;
-    for occurrence in occurrences.iter().filter(|o| o.size != 1) {
+pub fn bind(occurrences: &[(&'static LabelAxis, usize)]) -> Result<usize, EinsumError> {
+    let mut fixed: Option<(&LabelAxis, usize)> = None;
+    for &(axis, size) in occurrences.iter().filter(|o| o.1 != 1) {
         match fixed {
-            None => fixed = Some(occurrence),
-            Some(first) if first.size != occurrence.size => {
+            None => fixed = Some((axis, size)),
+            Some((first, first_size)) if first_size != size => {
                 return Err(EinsumError::SizeMismatch {
-                    first: *first,
-                    second: *occurrence,
+                    first: Box::new(first.with_size(first_size)),
+                    second: Box::new(axis.with_size(size)),
                 })
             }
             Some(_) => {}
         }
     }
-    Ok(fixed.map_or(1, |o| o.size))
+    Ok(fixed.map_or(1, |(_, size)| size))
 }
 
 #[cfg(test)]
@@ -500,24 +649,119 @@ mod tests {
         operands: &["c"],
     };
 
+    /// An occurrence of a label of `site` with no term and no known owner.
+    fn at(
+        site: &'static Site,
+        operand: usize,
+        label: char,
+        axis: usize,
+        size: usize,
+    ) -> Occurrence {
+        Occurrence {
+            site,
+            operand,
+            label,
+            size,
+            axis,
+            term: None,
+            owner: None,
+        }
+    }
+
+    fn mismatch(first: Occurrence, second: Occurrence) -> String {
+        let error = EinsumError::SizeMismatch {
+            first: Box::new(first),
+            second: Box::new(second),
+        };
+        error.to_string()
+    }
+
     #[test]
-    fn mismatch_across_calls_names_both_labels() {
-        let err = bind(&[
-            Occurrence {
-                site: &SITE,
-                operand: 1,
-                label: 'k',
-                size: 2,
-            },
-            Occurrence {
-                site: &OTHER,
-                operand: 0,
-                label: 'k',
-                size: 7,
-            },
-        ])
-        .unwrap_err();
-        let text = err.to_string();
+    fn mismatch_in_one_call_names_the_label_operands_and_sizes() {
+        assert_eq!(
+            mismatch(at(&SITE, 0, 'j', 1, 3), at(&SITE, 1, 'j', 0, 4)),
+            "einsum!(\"ij,jk->ik\"): label 'j' is 3 in operand 0 (`a`) but 4 in operand 1 (`b`)"
+        );
+    }
+
+    #[test]
+    fn mismatch_inside_one_operand_names_the_axes() {
+        const TRACE: Site = Site {
+            subscripts: "ii",
+            operands: &["m"],
+        };
+        assert_eq!(
+            mismatch(at(&TRACE, 0, 'i', 0, 2), at(&TRACE, 0, 'i', 1, 3)),
+            "einsum!(\"ii\"): label 'i' is 2 in axis 0 of operand 0 (`m`) but 3 in axis 1 of operand 0 (`m`)"
+        );
+    }
+
+    #[test]
+    fn mismatch_between_terms_of_a_sum_names_the_terms() {
+        const SUM: Site = Site {
+            subscripts: "i->i",
+            operands: &["a + b"],
+        };
+        let first = Occurrence {
+            term: Some("a"),
+            ..at(&SUM, 0, 'i', 0, 2)
+        };
+        let second = Occurrence {
+            term: Some("b"),
+            ..at(&SUM, 0, 'i', 0, 4)
+        };
+        assert_eq!(
+            mismatch(first, second),
+            "einsum!(\"i->i\"): label 'i' is 2 in term `a` of operand 0 (`a + b`) but 4 in term `b` of operand 0 (`a + b`)"
+        );
+    }
+
+    #[test]
+    fn mismatch_across_calls_names_the_call_that_joins_them() {
+        // `let c = "ij->ij"(x); "ij,ji->"(c, c)`: the outer `i` joins both axes of `x`.
+        const INNER: Site = Site {
+            subscripts: "ij->ij",
+            operands: &["x"],
+        };
+        const OUTER: Site = Site {
+            subscripts: "ij,ji->",
+            operands: &["c", "c"],
+        };
+        let owner = Some(LabelOwner::Call {
+            site: &OUTER,
+            label: 'i',
+        });
+        let first = Occurrence {
+            owner,
+            ..at(&INNER, 0, 'i', 0, 2)
+        };
+        let second = Occurrence {
+            owner,
+            ..at(&INNER, 0, 'j', 1, 3)
+        };
+        assert_eq!(
+            mismatch(first, second),
+            "einsum!(\"ij,ji->\"): label 'i' is 2 in axis 0 of operand 0 (`x`) of \"ij->ij\" (label 'i' there) but 3 in axis 1 of operand 0 (`x`) of \"ij->ij\" (label 'j' there)"
+        );
+        // An operand of the joining call itself is named as in one call.
+        let owner = Some(LabelOwner::Call {
+            site: &SITE,
+            label: 'k',
+        });
+        let first = Occurrence {
+            owner,
+            ..at(&SITE, 1, 'k', 1, 2)
+        };
+        let second = Occurrence {
+            owner,
+            ..at(&OTHER, 0, 'k', 0, 7)
+        };
+        assert_eq!(
+            mismatch(first, second),
+            "einsum!(\"ij,jk->ik\"): label 'k' is 2 in operand 1 (`b`) but 7 in operand 0 (`c`) of \"kl->l\" (label 'k' there)"
+        );
+        // Without an owner, both calls and labels are named.
+        let text = mismatch(at(&SITE, 1, 'k', 1, 2), at(&OTHER, 0, 'k', 0, 7));
         assert!(
             text.contains("\"ij,jk->ik\"") && text.contains("\"kl->l\""),
             "{text}"
@@ -526,6 +770,48 @@ mod tests {
             text.contains("is 2 in operand 1 (`b`)") && text.contains("is 7 in operand 0 (`c`)"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn mismatch_along_an_axis_of_a_sum_of_calls() {
+        // `"ij->ij"(a) + b`: `b` is a term of the result, at no call.
+        const RESULT: Site = Site {
+            subscripts: "<result>",
+            operands: &["b"],
+        };
+        const CALL: Site = Site {
+            subscripts: "ij->ij",
+            operands: &["a"],
+        };
+        let owner = Some(LabelOwner::Result { axis: 1 });
+        let first = Occurrence {
+            owner,
+            ..at(&CALL, 0, 'j', 1, 2)
+        };
+        let second = Occurrence {
+            owner,
+            ..at(&RESULT, 0, 'j', 1, 5)
+        };
+        assert_eq!(
+            mismatch(first, second),
+            "einsum!: axis 1 of the result is 2 in operand 0 (`a`) of \"ij->ij\" (label 'j' there) but 5 in `b` (a term of the result)"
+        );
+        let rank = EinsumError::RankMismatch {
+            site: &RESULT,
+            operand: 0,
+            expected: 2,
+            found: 3,
+        };
+        assert_eq!(
+            rank.to_string(),
+            "einsum!: `b` (a term of the result) has 3 axes but is used with 2"
+        );
+        const BOUND: Site = Site {
+            subscripts: "<let c>",
+            operands: &["x"],
+        };
+        assert!(!BOUND.is_call() && SITE.is_call());
+        assert_eq!(BOUND.operand(0), "`x` (the value of `c`)");
     }
 
     #[test]
@@ -585,14 +871,26 @@ mod tests {
 
     #[test]
     fn ones_broadcast_and_empty_binds_to_one() {
-        let at = |size| Occurrence {
+        const AXIS: LabelAxis = LabelAxis {
             site: &SITE,
             operand: 0,
             label: 'i',
-            size,
+            axis: 0,
+            term: None,
+            owner: None,
         };
+        let at = |size| (&AXIS, size);
         assert_eq!(bind(&[at(1), at(1)]), Ok(1));
         assert_eq!(bind(&[]), Ok(1));
         assert_eq!(bind(&[at(1), at(7), at(1), at(7)]), Ok(7));
+        // The first size other than 1 is the one the others must have.
+        let err = bind(&[at(1), at(7), at(1), at(3)]).unwrap_err();
+        assert_eq!(
+            err,
+            EinsumError::SizeMismatch {
+                first: Box::new(AXIS.with_size(7)),
+                second: Box::new(AXIS.with_size(3)),
+            }
+        );
     }
 }

@@ -13,11 +13,13 @@
 //! (`StridedMut::assert_free_loops`).
 
 use crate::view::{View, ViewMut};
-use ndarray::{Array, Dimension, LinalgScalar};
+use ndarray::{Array, Dimension};
 use std::marker::PhantomData;
 use std::mem::MaybeUninit;
 
-impl<'a, T: LinalgScalar, const R: usize> View<'a, T, R> {
+// No bound on the element type: generic code that lacks one gets a single
+// error, from `element_of` (see `crate::operand`).
+impl<'a, T, const R: usize> View<'a, T, R> {
     /// This view as an operand of a step over `space`: axis `a` walks loop
     /// `axis_loops[a]`. Two axes on one loop read a diagonal; an axis of
     /// length 1 on a longer loop is broadcast (stride 0).
@@ -43,7 +45,7 @@ impl<'a, T: LinalgScalar, const R: usize> View<'a, T, R> {
     }
 }
 
-impl<'a, T: LinalgScalar, const R: usize> ViewMut<'a, T, R> {
+impl<'a, T, const R: usize> ViewMut<'a, T, R> {
     /// This view as the output of a step over `space` (see [`View::in_loops`]).
     /// Outputs never broadcast: every axis must have its loop's size.
     ///

@@ -4,9 +4,9 @@
 //! to its slots. A view becomes an operand of one step through `in_loops`
 //! ([`crate::strided`]).
 
-use crate::operand::{Element, HasRank, Operand, RawParts, SameElement, TargetRank};
+use crate::operand::{ElementWitness, HasRank, Operand, RawParts, SameElement, TargetRank};
 use crate::shape::{EinsumError, Site};
-use ndarray::{ArrayBase, Data, DataMut, Dimension, LinalgScalar};
+use ndarray::{ArrayBase, Data, DataMut, Dimension};
 use std::marker::PhantomData;
 
 /// A borrowed operand with its rank fixed to the number of labels it carries.
@@ -28,7 +28,8 @@ pub struct View<'a, T, const R: usize> {
     life: PhantomData<&'a T>,
 }
 
-impl<'a, T: LinalgScalar, const R: usize> View<'a, T, R> {
+// No bound on the element type: see `crate::operand` on generic code.
+impl<'a, T, const R: usize> View<'a, T, R> {
     /// Views `value`, checking that it has `R` axes: at compile time for a
     /// fixed-rank value ([`HasRank`]), at run time for `IxDyn`.
     pub fn new<O>(value: &'a O, site: &'static Site, operand: usize) -> Result<Self, EinsumError>
@@ -36,7 +37,7 @@ impl<'a, T: LinalgScalar, const R: usize> View<'a, T, R> {
         O: Operand<Elem = T> + ?Sized,
         O::Dim: HasRank<R>,
     {
-        Self::with_element(Element::new(), value, site, operand)
+        Self::with_element(ElementWitness::new(), value, site, operand)
     }
 
     /// Like [`View::new`], for a value whose element type must be the
@@ -54,7 +55,7 @@ impl<'a, T: LinalgScalar, const R: usize> View<'a, T, R> {
     /// assert_eq!(v.shape(), [2]);
     /// ```
     pub fn with_element<O>(
-        _element: Element<T>,
+        _element: ElementWitness<T>,
         value: &'a O,
         site: &'static Site,
         operand: usize,
@@ -113,18 +114,18 @@ impl<'a, T: LinalgScalar, const R: usize> View<'a, T, R> {
     /// is checked here, at run time.
     ///
     /// ```
-    /// use einsum_runtime::operand::Element;
+    /// use einsum_runtime::operand::ElementWitness;
     /// use einsum_runtime::view::View;
     /// use einsum_runtime::shape::Site;
     /// const SITE: Site = Site { subscripts: "...ij->...ji", operands: &["a"] };
     /// let a = ndarray::Array3::<f64>::zeros((5, 2, 3));
     /// // "...ij" with 4 ellipsis slots: 2 + 4 axes, the ellipsis covers the 5
-    /// let v = View::<f64, 6>::with_ellipsis(Element::new(), &a, &SITE, 0, 0, 2).unwrap();
+    /// let v = View::<f64, 6>::with_ellipsis(ElementWitness::new(), &a, &SITE, 0, 0, 2).unwrap();
     /// assert_eq!(v.shape(), [1, 1, 1, 5, 2, 3]);
-    /// assert!(View::<f64, 6>::with_ellipsis(Element::new(), &a, &SITE, 0, 2, 2).is_err());
+    /// assert!(View::<f64, 6>::with_ellipsis(ElementWitness::new(), &a, &SITE, 0, 2, 2).is_err());
     /// ```
     pub fn with_ellipsis<O>(
-        _element: Element<T>,
+        _element: ElementWitness<T>,
         value: &'a O,
         site: &'static Site,
         operand: usize,
@@ -177,7 +178,7 @@ pub struct ViewMut<'a, T, const R: usize> {
     life: PhantomData<&'a mut T>,
 }
 
-impl<'a, T: LinalgScalar, const R: usize> ViewMut<'a, T, R> {
+impl<'a, T, const R: usize> ViewMut<'a, T, R> {
     /// Views `value` for writing, checking that it has exactly the shape
     /// `expected` of the result about to be written into it (its rank at
     /// compile time for a fixed-rank value, see [`TargetRank`]).
@@ -191,23 +192,23 @@ impl<'a, T: LinalgScalar, const R: usize> ViewMut<'a, T, R> {
         S: DataMut<Elem = T>,
         D: Dimension + TargetRank<R>,
     {
-        Self::with_element(Element::new(), value, expected, site, target)
+        Self::with_element(ElementWitness::new(), value, expected, site, target)
     }
 
     /// Like [`ViewMut::new`], for a target whose element type must be the
     /// einsum's `T` (checked at compile time by [`SameElement`]).
     ///
     /// ```
-    /// use einsum_runtime::operand::Element;
+    /// use einsum_runtime::operand::ElementWitness;
     /// use einsum_runtime::view::ViewMut;
     /// use einsum_runtime::shape::Site;
     /// const SITE: Site = Site { subscripts: "i->i", operands: &["a"] };
     /// let mut out = ndarray::Array1::<f64>::zeros(2);
-    /// let t = Element::<f64>::new();
+    /// let t = ElementWitness::<f64>::new();
     /// assert!(ViewMut::with_element(t, &mut out, [2], &SITE, "out").is_ok());
     /// ```
     pub fn with_element<S, D>(
-        _element: Element<T>,
+        _element: ElementWitness<T>,
         value: &'a mut ArrayBase<S, D>,
         expected: [usize; R],
         site: &'static Site,
@@ -246,18 +247,18 @@ impl<'a, T: LinalgScalar, const R: usize> ViewMut<'a, T, R> {
     /// axes is only known at run time, so any dimension type is accepted).
     ///
     /// ```
-    /// use einsum_runtime::operand::Element;
+    /// use einsum_runtime::operand::ElementWitness;
     /// use einsum_runtime::view::ViewMut;
     /// use einsum_runtime::shape::Site;
     /// const SITE: Site = Site { subscripts: "...i->i...", operands: &["a"] };
     /// let mut out = ndarray::Array2::<f64>::zeros((3, 4));
-    /// let t = Element::<f64>::new();
+    /// let t = ElementWitness::<f64>::new();
     /// let v = ViewMut::<f64, 4>::with_ellipsis(t, &mut out, &[3, 4], &SITE, "out", 1, 0).unwrap();
     /// assert_eq!(v.shape(), [3, 1, 1, 4]);
     /// assert!(ViewMut::<f64, 4>::with_ellipsis(t, &mut out, &[3], &SITE, "out", 1, 0).is_err());
     /// ```
     pub fn with_ellipsis<S, D>(
-        _element: Element<T>,
+        _element: ElementWitness<T>,
         value: &'a mut ArrayBase<S, D>,
         expected: &[usize],
         site: &'static Site,

@@ -5,6 +5,7 @@
 //! contains no `unsafe`: the runtime's safe functions check what they need.
 
 use crate::ir::{Coefficient, Label, SumOfProducts};
+use crate::owners::{self, Owner};
 use crate::parse::{is_number, source_text, SpanRange};
 use crate::plan::{Destination, Kernel, Pass, PassKind, Plan, Source, Step, Write};
 use crate::program::{Node, Program, Role};
@@ -30,11 +31,12 @@ pub fn generate(
     plan: &Plan,
     on_error: OnError,
 ) -> TokenStream {
-    let rt = quote!(::lazy_einsum::__private);
+    let (rt, import_runtime) = (syntax.runtime(), syntax.import_runtime());
     let values = bind_values(&syntax.values);
+    let site_names = owners::site_names(program);
     let sites = program.sites.iter().enumerate().map(|(k, site)| {
         let name = site_ident(k);
-        let subscripts = &site.subscripts;
+        let subscripts = &site_names[k];
         let operands = &site.operands;
         quote!(const #name: #rt::Site = #rt::Site { subscripts: #subscripts, operands: &[#(#operands),*] };)
     });
@@ -46,6 +48,7 @@ pub fn generate(
         let (view, source) = (view_ident(value), value_ident_at(value, span));
         let (rank, site, position) = (leaf.chars.len(), site_ident(leaf.site), leaf.position);
         let element = element_ident(span);
+        let rt = runtime_at(&rt, span);
         Some(match ellipsis_at(&leaf.chars) {
             Some(at) => {
                 let (before, after, named) = (at.before, at.after, at.before + at.after);
@@ -62,18 +65,40 @@ pub fn generate(
     let broadcast = Ident::new("__broadcast", Span::mixed_site());
     let bind_broadcast = bind_ellipsis(program, &broadcast, &rt);
     let other_views = check_other_operands(program, syntax, sop, &rt);
+    let label_owners = owners::owners(program, sop);
     let sizes = (0..sop.label_chars.len()).map(|l| {
         let label = Label(l as u16);
         if let Some(slot) = ellipsis_slot(sop.label_chars[l]) {
             let size = size_ident(label);
             return quote!(let #size = #broadcast.sizes[#slot];);
         }
-        let occurrences = sop.axes.iter().filter(|a| a.0 == label).map(|&(_, value, axis)| {
-            let leaf = sop.leaves[value].as_ref().expect("axes belong to operands");
-            let (site, position, c, view) =
-                (site_ident(leaf.site), leaf.position, leaf.chars[axis], view_ident(value));
-            quote!(#rt::Occurrence { site: &#site, operand: #position, label: #c, size: #view.len_of(#axis) })
-        });
+        let owner = owner_tokens(label_owners[l], &rt);
+        let occurrences = sop
+            .axes
+            .iter()
+            .filter(|a| a.0 == label)
+            .map(|&(_, value, axis)| {
+                let leaf = sop.leaves[value].as_ref().expect("axes belong to operands");
+                let (site, position, c, view) = (
+                    site_ident(leaf.site),
+                    leaf.position,
+                    leaf.chars[axis],
+                    view_ident(value),
+                );
+                let term = match owners::term_text(program, value, leaf) {
+                    Some(text) => quote!(::core::option::Option::Some(#text)),
+                    None => quote!(::core::option::Option::None),
+                };
+                // A constant: binding stores a reference and the size.
+                let at = Ident::new("__AXIS", Span::mixed_site());
+                quote!(({
+                    const #at: #rt::LabelAxis = #rt::LabelAxis {
+                        site: &#site, operand: #position, label: #c, axis: #axis,
+                        term: #term, owner: #owner,
+                    };
+                    &#at
+                }, #view.len_of(#axis)))
+            });
         let size = size_ident(label);
         quote!(let #size = #rt::bind(&[#(#occurrences),*])?;)
     });
@@ -115,6 +140,7 @@ pub fn generate(
             // Spanned at the target: a rank or element type error points at it.
             let span = operand_span(place);
             let (target_at, element) = (Ident::new("__target", span), element_ident(span));
+            let rt = runtime_at(&rt, span);
             let view = match &output_ellipsis {
                 Some((before, after, shape)) => quote_spanned!(span=>
                     let mut #out_view = #rt::ViewMut::<_, #rank>::with_ellipsis(
@@ -231,10 +257,16 @@ pub fn generate(
         })();
     );
     let tail = match on_error {
-        OnError::Panic => quote!(#rt::unwrap_or_panic(#result)),
+        // A `match`, not a function call: a wrong type annotation on the
+        // result is then reported against the result's type alone.
+        OnError::Panic => quote!(match #result {
+            ::core::result::Result::Ok(value) => value,
+            ::core::result::Result::Err(error) => #rt::fail(error),
+        }),
         OnError::Return => quote!(#result),
     };
     quote!({
+        #import_runtime
         #target_binding
         #values
         #elements
@@ -277,11 +309,20 @@ fn check_elements(
     else {
         return quote!();
     };
-    let (element, first) = (element_ident(Span::mixed_site()), value_ident(first));
+    // The witness is taken at the first operand (an error about it points
+    // there), the bound checked at the macro (see the runtime's `operand`).
+    let span = operand_span(&syntax.values[first]);
+    let (element, first_at) = (
+        element_ident(Span::mixed_site()),
+        value_ident_at(first, span),
+    );
+    let rt_at = runtime_at(rt, span);
+    let witness = quote_spanned!(span=> let #element = #rt_at::element_of(#first_at););
     let coefficients = syntax.values.iter().enumerate().filter_map(|(k, expr)| {
         let span = operand_span(expr);
         let (name, value) = (value_ident(k), value_ident_at(k, span));
         let element = element_ident(span);
+        let rt = runtime_at(rt, span);
         if sop.leaves[k].is_none() && program.values[k].role == Role::Coefficient {
             Some(quote_spanned!(span=>
                 #[allow(unused_variables)]
@@ -297,7 +338,8 @@ fn check_elements(
         }
     });
     quote!(
-        let #element = #rt::element_of(#first);
+        #witness
+        #rt::require_element(#element);
         #(#coefficients)*
     )
 }
@@ -352,6 +394,7 @@ fn check_other_operands(
                 site_ident(site),
             );
             let rank = chars.len();
+            let rt = runtime_at(rt, span);
             match ellipsis_at(&chars) {
                 Some(at) => {
                     let (before, after) = (at.before, at.after);
@@ -418,7 +461,7 @@ fn check_allocations(
     let declare = if sop.leaves.iter().any(Option::is_some) {
         quote!()
     } else {
-        quote!(let #element = #rt::Element::new();)
+        quote!(let #element = #rt::ElementWitness::new();)
     };
     let site = result_site(program);
     quote!(
@@ -466,6 +509,19 @@ fn bind_ellipsis(program: &Program, broadcast: &Ident, rt: &TokenStream) -> Toke
     quote!(
         let #broadcast = #rt::bind_ellipsis::<#ELLIPSIS_SLOTS>(&#site, &[#(#operands),*], #keeps)?;
     )
+}
+
+/// The runtime's path `rt` located at `span`, for code whose errors point
+/// at a Rust value: an expression starting with a token located elsewhere
+/// (at the macro) would be reported at the whole macro.
+fn runtime_at(rt: &TokenStream, span: Span) -> TokenStream {
+    rt.clone()
+        .into_iter()
+        .map(|mut token| {
+            token.set_span(token.span().located_at(span));
+            token
+        })
+        .collect()
 }
 
 /// Where errors about a Rust value (operand, coefficient or target) point:
@@ -715,6 +771,20 @@ fn coefficient(c: &Coefficient, rt: &TokenStream) -> TokenStream {
     monomials
         .reduce(|a, b| quote!(#rt::add(#a, #b)))
         .expect("not zero")
+}
+
+/// `Some(LabelOwner::..)` for a label's owner, for its occurrences.
+fn owner_tokens(owner: Option<Owner>, rt: &TokenStream) -> TokenStream {
+    match owner {
+        Some(Owner::Call { site, label }) => {
+            let site = site_ident(site);
+            quote!(::core::option::Option::Some(#rt::LabelOwner::Call { site: &#site, label: #label }))
+        }
+        Some(Owner::Result { axis }) => {
+            quote!(::core::option::Option::Some(#rt::LabelOwner::Result { axis: #axis }))
+        }
+        None => quote!(::core::option::Option::None),
+    }
 }
 
 fn allocation(shape: &[Ident], rt: &TokenStream) -> TokenStream {

@@ -4,9 +4,15 @@
 //!
 //! ```text
 //! tokens --parse--> MacroInput --validate--> Program + Syntax --distribute--> SumOfProducts
-//!        --plan--> Plan --fuse--> Plan --codegen--> Rust block calling ::lazy_einsum::__private
+//!        --plan--> Plan --fuse--> Plan --codegen--> Rust block calling <facade>::__private
 //!                                      --describe--> plan text
 //! ```
+//!
+//! `<facade>` is the path of the `lazy-einsum` crate as the caller names it:
+//! its `einsum!` is a `macro_rules!` wrapper that passes `$crate` to the
+//! proc macro ahead of the input (see [`expand_in`]), so that a renamed
+//! dependency, or a crate re-exporting the macros, still reaches the
+//! runtime.
 //!
 //! Only parsing, validation and code generation see syntax: the
 //! [`program::Program`] the middle stages work on is plain data.
@@ -28,6 +34,8 @@ pub mod fuse;
 pub mod ir;
 #[doc(hidden)]
 pub mod options;
+#[doc(hidden)]
+pub mod owners;
 #[doc(hidden)]
 pub mod parse;
 #[doc(hidden)]
@@ -57,16 +65,27 @@ pub enum Output {
 
 /// Compiles one macro input: the Rust block computing it, or its plan
 /// description, or, for an input with problems, one `compile_error!` per
-/// problem. Never panics on any input.
+/// problem. Never panics on any input. The generated code reaches the
+/// runtime through `::lazy_einsum`.
 pub fn expand(input: TokenStream, output: Output) -> TokenStream {
+    expand_in(quote::quote!(::lazy_einsum), input, output)
+}
+
+/// [`expand`], for code that reaches the runtime through `krate`, the path
+/// of the `lazy-einsum` crate (`$crate` from its wrapper macros).
+pub fn expand_in(krate: TokenStream, input: TokenStream, output: Output) -> TokenStream {
     let input = match syn::parse2::<parse::MacroInput>(input) {
         Ok(input) => input,
         Err(error) => return compile_errors(&[error]),
     };
-    let validate::Checked { program, syntax } = match validate::validate(input) {
+    let validate::Checked {
+        program,
+        mut syntax,
+    } = match validate::validate(input) {
         Ok(checked) => checked,
         Err(errors) => return compile_errors(&errors),
     };
+    syntax.krate = krate;
     let (sop, mut plan) = plan::plan_best(&program);
     fuse::fuse(&mut plan, &sop);
     match output {

@@ -46,6 +46,8 @@ pub struct Target {
     pub place: Expr,
     /// `=`, `+=` or `-=`.
     pub kind: TargetKind,
+    /// The source text of the value assigned, for messages.
+    pub value_text: String,
 }
 
 /// A lazy expression: evaluated only as part of the whole macro input.
@@ -427,6 +429,7 @@ impl Reader {
         let target = Target {
             place: place.clone(),
             kind,
+            value_text: source_text(value),
         };
         (Some(target), self.lazy(value, names), SpanRange::of(value))
     }
@@ -576,6 +579,13 @@ impl Reader {
         let mut lazy_args = Vec::new();
         let mut arg_texts = Vec::new();
         let mut arg_spans = Vec::new();
+        let (keywords, args): (Vec<&Expr>, Vec<&Expr>) =
+            args.partition(|arg| matches!(arg, Expr::Assign(_)));
+        let operands: Vec<String> = args.iter().map(source_text).collect();
+        for keyword in keywords {
+            let message = keyword_argument(keyword, &subscripts.value(), &operands);
+            self.error(keyword, message);
+        }
         for arg in args {
             arg_texts.push(source_text(arg));
             arg_spans.push(SpanRange::of(arg));
@@ -642,6 +652,51 @@ impl Reader {
             )
         };
         self.error(attribute, message);
+    }
+}
+
+/// The error for `name = value` among a call's operands: numpy's keyword
+/// arguments (`optimize=True`, `out=out`, ...) with what to write instead,
+/// any other as not an operand. The call has `subscripts` and `operands`.
+fn keyword_argument(assign: &Expr, subscripts: &str, operands: &[String]) -> String {
+    let Expr::Assign(assign) = assign else {
+        return "einsum: expected an operand".to_string();
+    };
+    let name = match &*assign.left {
+        Expr::Path(path) => path.path.get_ident().map(|i| i.to_string()),
+        _ => None,
+    };
+    let value = source_text(&assign.right);
+    let call = format!("{subscripts:?}({})", operands.join(", "));
+    match name.as_deref() {
+        Some("optimize") => format!(
+            "einsum: `optimize={value}` is numpy's; einsum! always optimizes, at compile time: remove it (`#![sizes(i = 1000)]` tells the planner sizes it should plan for)"
+        ),
+        Some("out") => format!(
+            "einsum: `out={value}` is numpy's; write the output target as an assignment: `einsum! {{ {value} = {call} }}` (or `+=`, `-=` to accumulate)"
+        ),
+        Some("dtype") => {
+            let ty = match &*assign.right {
+                Expr::Path(path) if path.path.get_ident().is_some() => value.clone(),
+                _ => "f64".to_string(),
+            };
+            format!(
+                "einsum: `dtype={value}` is numpy's; the result has the operands' element type: convert the operands first, e.g. `a.mapv(|x| x as {ty})`"
+            )
+        }
+        Some("order") => format!(
+            "einsum: `order={value}` is numpy's; the result is a new array in standard (C) order: for another layout, write into an existing array of that layout with `einsum! {{ out = {call} }}`"
+        ),
+        Some("casting") => format!(
+            "einsum: `casting={value}` is numpy's; einsum! never casts: all operands have one element type"
+        ),
+        Some(name) => format!(
+            "einsum: `{name} = {value}` is not an operand: einsum! takes no keyword arguments"
+        ),
+        None => format!(
+            "einsum: `{}` is not an operand: an assignment has no value to contract",
+            source_text(assign)
+        ),
     }
 }
 

@@ -3,7 +3,7 @@
 
 use crate::options;
 use crate::parse::{self, Lazy, MacroInput, SpanRange, Target};
-use crate::program::{self, Node, Program, Site, Term, Value};
+use crate::program::{self, Node, Program, Role, Site, TargetKind, Term, Value};
 use crate::subscripts;
 use syn::Expr;
 
@@ -24,6 +24,29 @@ pub struct Syntax {
     pub values: Vec<Expr>,
     /// The place the result is written to, if the input is an assignment.
     pub target: Option<Expr>,
+    /// The path of the `lazy-einsum` crate in the caller's code
+    /// (`::lazy_einsum` unless [`crate::expand_in`] says otherwise).
+    pub krate: proc_macro2::TokenStream,
+}
+
+impl Syntax {
+    /// The path of the runtime in the generated code: a local alias that
+    /// [`Syntax::import_runtime`] declares.
+    ///
+    /// Not `$crate::__private` itself: a path starting with `$crate` has the
+    /// hygiene of the wrapper macro, and rustc then reports every error of
+    /// an expression built on it (an operand that is no array, of the wrong
+    /// rank...) at the whole macro instead of at the operand.
+    pub fn runtime(&self) -> proc_macro2::TokenStream {
+        let alias = proc_macro2::Ident::new("__lazy_einsum_rt", proc_macro2::Span::mixed_site());
+        quote::quote!(#alias)
+    }
+
+    /// `use <krate>::__private as <alias>;`, the alias [`Syntax::runtime`] names.
+    pub fn import_runtime(&self) -> proc_macro2::TokenStream {
+        let (krate, alias) = (&self.krate, self.runtime());
+        quote::quote!(#[allow(unused_imports)] use #krate::__private as #alias;)
+    }
 }
 
 /// Checks `input`, returning every problem found.
@@ -90,10 +113,13 @@ pub fn validate(input: MacroInput) -> Result<Checked, Vec<syn::Error>> {
             ));
         }
     }
+    let roles = program::roles(values.len(), &body, &binding_nodes);
+    if let Some(target) = &target {
+        errors.extend(target_read(target, &values, &roles, bindings.is_empty()));
+    }
     if !errors.is_empty() {
         return Err(errors);
     }
-    let roles = program::roles(values.len(), &body, &binding_nodes);
     let values_data = values
         .iter()
         .zip(checker.value_texts)
@@ -105,7 +131,7 @@ pub fn validate(input: MacroInput) -> Result<Checked, Vec<syn::Error>> {
         })
         .collect();
     let (target_kind, target_place) = match target {
-        Some(Target { place, kind }) => (Some(kind), Some(place)),
+        Some(Target { place, kind, .. }) => (Some(kind), Some(place)),
         None => (None, None),
     };
     Ok(Checked {
@@ -122,8 +148,84 @@ pub fn validate(input: MacroInput) -> Result<Checked, Vec<syn::Error>> {
         syntax: Syntax {
             values,
             target: target_place,
+            krate: quote::quote!(::lazy_einsum),
         },
     })
+}
+
+/// An error for each operand that reads the output target: the target is
+/// borrowed mutably for the whole computation, so rustc would reject it
+/// (E0502, at the whole macro); this says what to write instead. Only
+/// operands that certainly borrow the target's variable are found (`c`,
+/// `&c`, `c.view()`, `c.t()`, a field of it); others get rustc's error.
+fn target_read(target: &Target, values: &[Expr], roles: &[Role], plain: bool) -> Vec<syn::Error> {
+    let Some(place) = target_variable(&target.place) else {
+        return Vec::new();
+    };
+    let (op, assign) = match target.kind {
+        TargetKind::Assign => ("overwrite", format!("{place}.assign(&result)")),
+        TargetKind::Add => ("add to", format!("{place} += &result")),
+        TargetKind::Subtract => ("subtract from", format!("{place} -= &result")),
+    };
+    let compute = if plain {
+        format!("let result = einsum! {{ {} }};", target.value_text)
+    } else {
+        "let result = einsum! { ... };".to_string()
+    };
+    let target_text = parse::source_text(&target.place);
+    values
+        .iter()
+        .zip(roles)
+        .filter(|(_, role)| **role == Role::Operand)
+        .filter_map(|(value, _)| {
+            let read = borrowed_variable(value)?;
+            let overlaps = read == place
+                || read.starts_with(&format!("{place}."))
+                || place.starts_with(&format!("{read}."));
+            overlaps.then(|| {
+                SpanRange::of(value).error(format!(
+                    "einsum: the operand `{}` reads the output target `{target_text}`, which einsum! would {op} while reading it; compute the result into a new array first: `{compute} {assign};`",
+                    parse::source_text(value)
+                ))
+            })
+        })
+        .collect()
+}
+
+/// The variable (or field path) an output target writes: `c`, `self.c`,
+/// `c.view_mut()`, `c.slice_mut(..)`, `*c`.
+fn target_variable(place: &Expr) -> Option<String> {
+    match place {
+        Expr::Path(p) if p.qself.is_none() => Some(parse::source_text(p)),
+        Expr::Field(f) => target_variable(&f.base)
+            .map(|base| format!("{base}.{}", quote::ToTokens::to_token_stream(&f.member))),
+        Expr::Paren(p) => target_variable(&p.expr),
+        Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => target_variable(&u.expr),
+        Expr::MethodCall(m) => target_variable(&m.receiver),
+        _ => None,
+    }
+}
+
+/// The variable (or field path) an operand borrows for as long as it is
+/// read: itself, a reference to it, or a view of it.
+fn borrowed_variable(value: &Expr) -> Option<String> {
+    const VIEWS: &[&str] = &[
+        "view",
+        "t",
+        "slice",
+        "row",
+        "column",
+        "diag",
+        "index_axis",
+        "broadcast",
+    ];
+    match value {
+        Expr::Reference(r) => borrowed_variable(&r.expr),
+        Expr::MethodCall(m) if VIEWS.contains(&m.method.to_string().as_str()) => {
+            borrowed_variable(&m.receiver)
+        }
+        other => variable_name(other),
+    }
 }
 
 /// The variable an operand expression names: a path or field, possibly borrowed.
