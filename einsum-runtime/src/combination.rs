@@ -305,6 +305,24 @@ mod tests {
     }
 
     #[test]
+    fn a_new_array_is_written_whole() {
+        // Under Miri, reading an element `combine_new` did not write fails.
+        for (rows, columns) in [(0, 3), (1, 1), (3, 7)] {
+            let x = Array::from_shape_fn((rows, columns), |(i, j)| (i * 10 + j) as f64);
+            let space = LoopSpace::new([columns, rows]);
+            let v = View::<f64, 2>::new(&x, &SITE, 0).unwrap();
+            let t = crate::fresh::combine_new(
+                [columns, rows],
+                [0, 1],
+                &space,
+                [v.in_loops(&space, [1, 0]), v.in_loops(&space, [1, 0])],
+                [0.5, 0.5],
+            );
+            assert_eq!(t, x.t());
+        }
+    }
+
+    #[test]
     #[should_panic(expected = "every loop is an output axis")]
     fn a_loop_the_output_lacks_is_refused() {
         let c = Array2::<f64>::zeros((2, 2));
