@@ -365,3 +365,68 @@ fn subscript(n: usize) -> String {
         .map(|d| char::from_u32(0x2080 + d.to_digit(10).unwrap_or(0)).unwrap_or('?'))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fuse::fuse;
+    use crate::plan::plan_best;
+    use crate::testing::{call, minus, plus, program, times, var, Expr};
+
+    fn printout(program: &Program) -> String {
+        let (sop, mut plan) = plan_best(program);
+        fuse(&mut plan, &sop);
+        describe(program, &sop, &plan)
+    }
+
+    #[test]
+    fn labels_past_the_alphabet_get_distinct_names() {
+        // 11 terms of a six-label contraction: 5 summed labels each, 55 in
+        // all, more than the 52 letters.
+        let mut body = call("iabcde,abcdej->ij", [var("x"), var("y")]);
+        for _ in 1..11 {
+            body = plus(body, call("iabcde,abcdej->ij", [var("x"), var("y")]));
+        }
+        let p = program(vec![], body);
+        let sop = crate::distribute::distribute(&p, &[]);
+        let names = display_names(&sop);
+        assert!(names.len() > 52);
+        let mut sorted = names.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted.len(), names.len(), "{names:?}");
+        assert!(names.iter().all(|n| !n.contains('?')));
+        assert!(names.contains(&"a₁".to_string()), "{names:?}");
+    }
+
+    #[test]
+    fn nothing_saved_reads_plainly() {
+        let text = printout(&program(vec![], call("ij,jk->ik", [var("a"), var("b")])));
+        assert!(text.ends_with("the same number of operations"), "{text}");
+    }
+
+    #[test]
+    fn a_subtracted_negative_coefficient_is_an_added_one() {
+        let p = program(
+            vec![],
+            minus(
+                call("ij->ij", [var("x")]),
+                times("-1.0", call("ij->ij", [var("y")])),
+            ),
+        );
+        let text = printout(&p);
+        assert!(text.contains("term 2: + 1.0 * y[ij]"), "{text}");
+        assert!(!text.contains("- -"), "{text}");
+    }
+
+    #[test]
+    fn a_materialized_binding_is_named() {
+        let p = program(
+            vec![call("ik,kj->ij", [var("a"), var("b")])],
+            call("ij,jk->ik", [Expr::Binding(0), Expr::Binding(0)]),
+        );
+        let text = printout(&p);
+        assert!(text.contains("materialized binding `b0` #0"), "{text}");
+        assert!(text.contains("of 1 term\n"), "{text}");
+    }
+}

@@ -1019,6 +1019,111 @@ mod tests {
         assert_eq!(plan.terms[1].steps.len(), 1);
     }
 
+    #[test]
+    fn a_sub_contraction_in_another_axis_order_is_computed_once() {
+        // With i = 1, both terms start with the cheap product of a and b;
+        // the second term lists b first, so its pair is (k, i) where the
+        // first's is (i, k): it reads the first's intermediate transposed.
+        let options = Options {
+            sizes: vec![(
+                'i',
+                SizeExpr {
+                    coefficient: 1.0,
+                    degree: 0,
+                },
+            )],
+            ..Options::default()
+        };
+        let p = program_with(
+            options,
+            vec![],
+            plus(
+                call("ij,jk,kl->il", [var("a"), var("b"), var("c")]),
+                call("jk,ij,kl->il", [var("b"), var("a"), var("d")]),
+            ),
+        );
+        let (_, plan) = plan_best(&p);
+        let products: Vec<&Step> = plan
+            .steps
+            .iter()
+            .filter(|s| {
+                let mut r = reads(&p, s);
+                r.sort();
+                r == ["a", "b"]
+            })
+            .collect();
+        assert_eq!(products.len(), 1, "{:?}", plan.steps);
+        let Destination::Intermediate(shared) = products[0].destination else {
+            panic!("a b is an intermediate");
+        };
+        // Each reader multiplies the intermediate's column (b's k) with
+        // the first axis of c or d: read transposed or not, the labels of
+        // the use must say which axis is k.
+        let readers: Vec<&Step> = plan
+            .steps
+            .iter()
+            .filter(|s| s.inputs.iter().any(|i| i.0 == Source::Intermediate(shared)))
+            .collect();
+        assert_eq!(readers.len(), 2, "{:?}", plan.steps);
+        for step in readers {
+            let (mut product, mut other) = (None, None);
+            for (source, labels) in &step.inputs {
+                match source {
+                    Source::Intermediate(id) if *id == shared => product = Some(labels),
+                    _ => other = Some(labels),
+                }
+            }
+            let (product, other) = (product.expect("reads it"), other.expect("reads c or d"));
+            let k = plan.intermediates[shared]
+                .labels
+                .iter()
+                .position(|&l| {
+                    products[0].inputs.iter().any(|(s, ls)| {
+                        matches!(s, Source::Leaf(v) if p.values[*v].text == "b") && ls[1] == l
+                    })
+                })
+                .expect("the intermediate keeps b's column");
+            assert_eq!(product[k], other[0], "{step:?}");
+        }
+    }
+
+    #[test]
+    fn a_binding_used_twice_in_a_product_is_materialized() {
+        // let c = a b; c c: three GEMMs distributed, two materialized.
+        let p = program(
+            vec![call("ik,kj->ij", [var("a"), var("b")])],
+            call("ij,jk->ik", [Expr::Binding(0), Expr::Binding(0)]),
+        );
+        let (sop, plan) = plan_best(&p);
+        assert_eq!(sop.sums.len(), 1);
+        assert_eq!(sop.sums[0].binding, Some(0));
+        let gemms = plan
+            .steps
+            .iter()
+            .filter(|s| matches!(s.kernel, Kernel::Gemm { .. }))
+            .count();
+        assert_eq!(gemms, 2, "{:?}", plan.steps);
+    }
+
+    #[test]
+    fn a_binding_used_once_is_no_candidate_and_a_cheap_product_is_not_shared() {
+        // c is used once: nothing to decide.
+        let once = program(
+            vec![call("ik,kj->ij", [var("a"), var("b")])],
+            call("ij->ji", [Expr::Binding(0)]),
+        );
+        assert!(distribute::reused_bindings(&once).is_empty());
+        // An outer product read twice costs what reading it back would:
+        // each term writes its own product.
+        let outer = program(
+            vec![call("i,j->ij", [var("x"), var("y")])],
+            plus(Expr::Binding(0), call("ij->ji", [Expr::Binding(0)])),
+        );
+        let (sop, plan) = plan_best(&outer);
+        assert!(sop.sums.is_empty());
+        assert!(plan.intermediates.is_empty(), "{:?}", plan.steps);
+    }
+
     /// The kernel of the one step of `subscripts` over fresh operands.
     fn kernel_of(subscripts: &'static str, operands: usize) -> Kernel {
         let args = ["a", "b", "c"].map(var);
