@@ -145,11 +145,27 @@ impl<T: LinalgScalar, const L: usize, const P: usize> Walk<T, L, P> {
     unsafe fn row(&self, l: usize, length: usize, out: *mut T, inputs: [*const T; P]) {
         let out_stride = self.out_strides[l];
         let strides: [isize; P] = std::array::from_fn(|p| self.in_strides[p][l]);
-        for t in 0..length as isize {
-            // SAFETY: index `t` of loop `l` is in range for every operand.
-            unsafe {
-                let at = out.offset(t * out_stride);
-                at.write(self.value(at, |p| inputs[p].offset(t * strides[p]).read()));
+        // One loop per write mode: dispatching on it for every element cost
+        // 1.5x in the loop kernel's rows (docs/BENCHMARKS.md).
+        match self.write {
+            Write::Overwrite => {
+                for t in 0..length as isize {
+                    // SAFETY: index `t` of loop `l` is in range for every operand.
+                    unsafe {
+                        let value = self.sum(|p| inputs[p].offset(t * strides[p]).read());
+                        out.offset(t * out_stride).write(value);
+                    }
+                }
+            }
+            Write::Accumulate => {
+                for t in 0..length as isize {
+                    // SAFETY: as above.
+                    unsafe {
+                        let at = out.offset(t * out_stride);
+                        let value = self.sum(|p| inputs[p].offset(t * strides[p]).read());
+                        at.write(add(at.read(), value));
+                    }
+                }
             }
         }
     }
@@ -160,30 +176,25 @@ impl<T: LinalgScalar, const L: usize, const P: usize> Walk<T, L, P> {
     /// The pointers are in bounds (see [`Walk::run`]).
     unsafe fn element(&self, out: *mut T, inputs: [*const T; P]) {
         // SAFETY: the caller guarantees every pointer is in bounds.
-        unsafe { out.write(self.value(out, |p| inputs[p].read())) };
+        unsafe {
+            let value = self.sum(|p| inputs[p].read());
+            match self.write {
+                Write::Overwrite => out.write(value),
+                Write::Accumulate => out.write(add(out.read(), value)),
+            }
+        }
     }
 
-    /// The new value of the output element at `at`, given each input's
-    /// element by `input`.
-    ///
-    /// # Safety
-    /// `at` is in bounds (and initialized when accumulating).
+    /// `sum_p alphas[p] * input(p)` (the first term as it is, not added to
+    /// zero, which would turn `-0.0` into `0.0`).
     #[inline(always)]
-    unsafe fn value(&self, at: *mut T, input: impl Fn(usize) -> T) -> T {
-        let mut value = match self.write {
-            // SAFETY: the caller guarantees `at` is in bounds.
-            Write::Accumulate => unsafe { at.read() },
-            Write::Overwrite => T::zero(),
-        };
-        for p in 0..P {
-            let term = scale(self.alphas[p], input(p));
-            // The first term of an overwrite is the value itself (`0 + x`
-            // would turn `-0.0` into `0.0`).
-            value = if p == 0 && self.write == Write::Overwrite {
-                term
-            } else {
-                add(value, term)
-            };
+    fn sum(&self, input: impl Fn(usize) -> T) -> T {
+        if P == 0 {
+            return T::zero();
+        }
+        let mut value = scale(self.alphas[0], input(0));
+        for p in 1..P {
+            value = add(value, scale(self.alphas[p], input(p)));
         }
         value
     }
