@@ -977,18 +977,8 @@ mod tests {
     fn an_identical_sub_contraction_is_computed_once() {
         // With i = 1, both terms start with the cheap a b (i, k); the
         // second reuses the first's.
-        let options = Options {
-            sizes: vec![(
-                'i',
-                SizeExpr {
-                    coefficient: 1.0,
-                    degree: 0,
-                },
-            )],
-            ..Options::default()
-        };
         let p = program_with(
-            options,
+            i_of_size_one(),
             vec![],
             plus(
                 call("ij,jk,kl->il", [var("a"), var("b"), var("c")]),
@@ -1024,18 +1014,8 @@ mod tests {
         // With i = 1, both terms start with the cheap product of a and b;
         // the second term lists b first, so its pair is (k, i) where the
         // first's is (i, k): it reads the first's intermediate transposed.
-        let options = Options {
-            sizes: vec![(
-                'i',
-                SizeExpr {
-                    coefficient: 1.0,
-                    degree: 0,
-                },
-            )],
-            ..Options::default()
-        };
         let p = program_with(
-            options,
+            i_of_size_one(),
             vec![],
             plus(
                 call("ij,jk,kl->il", [var("a"), var("b"), var("c")]),
@@ -1122,6 +1102,18 @@ mod tests {
         let (sop, plan) = plan_best(&outer);
         assert!(sop.sums.is_empty());
         assert!(plan.intermediates.is_empty(), "{:?}", plan.steps);
+    }
+
+    /// The size hint `i = 1`.
+    fn i_of_size_one() -> Options {
+        let one = SizeExpr {
+            coefficient: 1.0,
+            degree: 0,
+        };
+        Options {
+            sizes: vec![('i', one)],
+            ..Options::default()
+        }
     }
 
     /// The kernel of the one step of `subscripts` over fresh operands.
