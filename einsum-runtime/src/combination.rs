@@ -11,7 +11,7 @@
 
 use crate::kernels::Write;
 use crate::scalar::{add, scale};
-use crate::strided::{Strided, StridedMut};
+use crate::strided::{Strided, StridedMut, PADDED_LOOPS};
 use crate::walk::{advance, offset_inputs};
 use ndarray::LinalgScalar;
 
@@ -44,6 +44,56 @@ use ndarray::LinalgScalar;
 /// If the operands were checked against different loop spaces, or some loop
 /// is not an axis of the output.
 pub fn combine<T: LinalgScalar, const L: usize, const P: usize>(
+    out: StridedMut<'_, T, L>,
+    inputs: [Strided<'_, T, L>; P],
+    alphas: [T; P],
+    write: Write,
+) {
+    let Some(space) = out.space().padded() else {
+        return combine_any(out, inputs, alphas, write);
+    };
+    out.assert_inputs_in_space(&inputs);
+    let mut out = out.padded(&space);
+    let inputs = inputs.map(|input| input.padded(&space));
+    if P == 0 {
+        return combine_padded::<T, 0>(out, [], [], write);
+    }
+    // At most `CHUNK` arrays a pass, the later passes adding into the first:
+    // one kernel per chunk length instead of one per sum length.
+    for (chunk, (inputs, alphas)) in inputs.chunks(CHUNK).zip(alphas.chunks(CHUNK)).enumerate() {
+        let write = if chunk == 0 { write } else { Write::Accumulate };
+        let out = out.reborrow();
+        match inputs.len() {
+            1 => combine_padded::<T, 1>(out, as_array(inputs), as_array(alphas), write),
+            2 => combine_padded::<T, 2>(out, as_array(inputs), as_array(alphas), write),
+            3 => combine_padded::<T, 3>(out, as_array(inputs), as_array(alphas), write),
+            _ => combine_padded::<T, CHUNK>(out, as_array(inputs), as_array(alphas), write),
+        }
+    }
+}
+
+/// The arrays a pass of [`combine`] adds at most.
+const CHUNK: usize = 4;
+
+/// A chunk of [`combine`]'s inputs as an array.
+fn as_array<X: Copy, const N: usize>(chunk: &[X]) -> [X; N] {
+    chunk.try_into().expect("a chunk of its length")
+}
+
+/// [`combine`] over [`PADDED_LOOPS`] loops: compiled once per element type
+/// and number of arrays (up to [`CHUNK`]), out of line.
+#[inline(never)]
+pub(crate) fn combine_padded<T: LinalgScalar, const P: usize>(
+    out: StridedMut<'_, T, PADDED_LOOPS>,
+    inputs: [Strided<'_, T, PADDED_LOOPS>; P],
+    alphas: [T; P],
+    write: Write,
+) {
+    combine_any(out, inputs, alphas, write)
+}
+
+/// [`combine`] over any number of loops and arrays.
+fn combine_any<T: LinalgScalar, const L: usize, const P: usize>(
     out: StridedMut<'_, T, L>,
     inputs: [Strided<'_, T, L>; P],
     alphas: [T; P],

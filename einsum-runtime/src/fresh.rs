@@ -31,7 +31,6 @@ use std::mem::MaybeUninit;
 /// # Panics
 /// As `contract`, and if an axis does not have its loop's size, two axes
 /// share a loop, or one of the `n_free` free loops is no axis.
-#[inline(always)]
 pub fn contract_new<T, const R: usize, const L: usize, const K: usize>(
     shape: [usize; R],
     axis_loops: [usize; R],
@@ -76,7 +75,6 @@ where
 ///
 /// # Panics
 /// As `gemm`, and as [`contract_new`].
-#[inline(always)]
 pub fn gemm_new<T, const R: usize, const L: usize>(
     shape: [usize; R],
     axis_loops: [usize; R],
@@ -115,7 +113,6 @@ where
 ///
 /// # Panics
 /// As `combine`, and as [`contract_new`].
-#[inline(always)]
 pub fn combine_new<T, const R: usize, const L: usize, const P: usize>(
     shape: [usize; R],
     axis_loops: [usize; R],

@@ -5,6 +5,7 @@
 //! contains no `unsafe`: the runtime's safe functions check what they need.
 
 use crate::ir::{Coefficient, Label, SumOfProducts};
+use crate::loops;
 use crate::owners::{self, Owner};
 use crate::parse::{is_number, source_text, SpanRange};
 use crate::plan::{Destination, Kernel, Pass, PassKind, Plan, Source, Step, Write};
@@ -553,6 +554,7 @@ fn generate_step(
         alpha,
         write,
     } = step_operands(step, &step.loops, plan, out_view, &space, rt);
+    let emitted_alpha = alpha.clone();
     let call = match step.kernel {
         Kernel::Loops { n_free } if creates => quote!(
             #rt::contract_new([#(#shape),*], [#(#axes),*], &#space, #n_free, [#(#inputs),*], #alpha)
@@ -573,10 +575,48 @@ fn generate_step(
             }
         }
     };
-    quote!({
-        let #space = #rt::LoopSpace::new([#(#sizes),*]);
-        #call
-    })
+    let names = |source: &Source| match source {
+        Source::Leaf(value) => {
+            let view = view_ident(*value);
+            quote!(#view)
+        }
+        Source::Intermediate(k) => {
+            let name = intermediate_ident(*k);
+            let rank = plan.intermediates[*k].labels.len();
+            quote!(#rt::View::<_, #rank>::whole(&#name))
+        }
+    };
+    let context = loops::Context {
+        rt,
+        space: &space,
+        out_view,
+        alpha: emitted_alpha,
+        runtime: call.clone(),
+    };
+    let call = loops::emitted_step(step, creates, &shape, &names, context).unwrap_or(call);
+    pass_block(
+        plan,
+        quote!(
+            let #space = #rt::LoopSpace::new([#(#sizes),*]);
+            #call
+        ),
+        creates,
+    )
+}
+
+/// The code of one pass, `body`, as a block; with several passes, as a
+/// closure called at once (`creates`: evaluating to the array the pass
+/// creates). A debug build gives every local of a function its own stack
+/// slot, so a block per pass in one function would grow the stack with the
+/// number of passes (a 149-step sum overflowed 2 MiB); each closure is a
+/// function of its own, whose frame is gone once it returns. Optimized
+/// builds inline them.
+fn pass_block(plan: &Plan, body: TokenStream, creates: bool) -> TokenStream {
+    match (plan.passes.len() > 1, creates) {
+        (false, _) => quote!({ #body }),
+        (true, true) => quote!((|| { #body })()),
+        (true, false) => quote!((|| { #body })();),
+    }
 }
 
 /// Whether `pass` (one step, or a sum pass) alone writes its destination,
@@ -631,10 +671,14 @@ fn generate_fused(steps: &[Step], plan: &Plan, out_view: &Ident, rt: &TokenStrea
         } = step_operands(step, &step.inputs[0].1, plan, out_view, &space, rt);
         quote!(#rt::FusedStep { out: #destination, inputs: [#(#inputs),*], alpha: #alpha, write: #write })
     });
-    quote!({
-        let #space = #rt::LoopSpace::new([#(#sizes),*]);
-        #rt::contract_fused([#(#members),*]);
-    })
+    pass_block(
+        plan,
+        quote!(
+            let #space = #rt::LoopSpace::new([#(#sizes),*]);
+            #rt::contract_fused([#(#members),*]);
+        ),
+        false,
+    )
 }
 
 /// One pass over the destination the steps share, each adding one array
@@ -669,10 +713,14 @@ fn generate_sum(
     } else {
         quote!(#rt::combine(#destination, [#(#inputs),*], [#(#alphas),*], #write);)
     };
-    quote!({
-        let #space = #rt::LoopSpace::new([#(#sizes),*]);
-        #call
-    })
+    pass_block(
+        plan,
+        quote!(
+            let #space = #rt::LoopSpace::new([#(#sizes),*]);
+            #call
+        ),
+        creates,
+    )
 }
 
 /// A step's operands viewed in the loop space `space` whose loops are `loops`.
