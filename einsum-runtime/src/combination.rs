@@ -49,9 +49,11 @@ pub fn combine<T: LinalgScalar, const L: usize, const P: usize>(
     alphas: [T; P],
     write: Write,
 ) {
-    let Some(space) = out.space().padded() else {
+    // A constant condition: only the branch taken is compiled.
+    if const { L > PADDED_LOOPS } {
         return combine_any(out, inputs, alphas, write);
-    };
+    }
+    let space = out.space().padded();
     out.assert_inputs_in_space(&inputs);
     let mut out = out.padded(&space);
     let inputs = inputs.map(|input| input.padded(&space));
@@ -283,6 +285,39 @@ mod tests {
                     2.0 * c[[i, j]] - c[[j, i]],
                     "n = {n}, ({i}, {j})"
                 );
+            }
+        }
+    }
+
+    /// Seven arrays: two chunks (`CHUNK` arrays, then the rest added in),
+    /// overwriting a NaN-filled output and then accumulating into it.
+    #[test]
+    fn more_arrays_than_a_chunk() {
+        let n = if cfg!(miri) { 2 } else { 5 };
+        let c = Array::from_shape_fn((n, n), |(i, j)| (i * 31 + j * 7) as f64);
+        let mut r = Array2::<f64>::from_elem((n, n), f64::NAN);
+        let space = LoopSpace::new([n, n]);
+        let vc = View::<f64, 2>::new(&c, &SITE, 0).unwrap();
+        let (rows, columns) = (vc.in_loops(&space, [0, 1]), vc.in_loops(&space, [1, 0]));
+        let inputs = [rows, columns, rows, columns, rows, columns, rows];
+        let alphas = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0];
+        let mut out = ViewMut::new(&mut r, [n, n], &SITE, "r").unwrap();
+        combine(
+            out.in_loops(&space, [0, 1]),
+            inputs,
+            alphas,
+            Write::Overwrite,
+        );
+        combine(
+            out.in_loops(&space, [0, 1]),
+            inputs,
+            alphas,
+            Write::Accumulate,
+        );
+        for i in 0..n {
+            for j in 0..n {
+                let once = 16.0 * c[[i, j]] + 12.0 * c[[j, i]];
+                assert_eq!(r[[i, j]], 2.0 * once, "({i}, {j})");
             }
         }
     }

@@ -100,6 +100,31 @@ pub fn sum<T: LinalgScalar>(acc: T, x: T) -> T {
     crate::scalar::add(acc, x)
 }
 
+/// A result of rank 0 that emitted loops computed, kept as a scalar instead
+/// of a one-element array (which would cost an allocation).
+///
+/// ```
+/// use einsum_runtime::emitted::Scalar;
+/// assert_eq!(Scalar(2.0).into_scalar(), 2.0);
+/// assert_eq!(Scalar::of(ndarray::arr0(3)).into_scalar(), 3);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scalar<T>(pub T);
+
+impl<T> Scalar<T> {
+    /// The one element of `array` (a rank-0 result the runtime computed).
+    #[inline]
+    pub fn of(array: ndarray::Array0<T>) -> Self {
+        Scalar(array.into_scalar())
+    }
+
+    /// The value.
+    #[inline]
+    pub fn into_scalar(self) -> T {
+        self.0
+    }
+}
+
 /// An input of a step, read one element at a time by index of the step's
 /// loops.
 ///

@@ -138,10 +138,7 @@ where
 /// output whose axes are distinct loops of their own sizes, one on each free
 /// loop and none on a summed loop (every index of the free loops is visited;
 /// with summed loops the output is first zeroed), and read an element only
-/// after writing it. The functions above are
-/// inlined into the macro's code with the kernels' checks and plain loops,
-/// which is why this is a value rather than a function taking the step as a
-/// closure: closures that large were left out of line.
+/// after writing it.
 struct Fresh<'s, T, const R: usize, const L: usize> {
     array: Array<MaybeUninit<T>, Dim<[usize; R]>>,
     axis_loops: [usize; R],

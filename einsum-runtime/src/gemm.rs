@@ -90,17 +90,18 @@ pub fn gemm<T: LinalgScalar + Send + Sync, const L: usize>(
     alpha: T,
     write: Write,
 ) {
-    match out.space().padded() {
+    // A constant condition: only the branch taken is compiled.
+    if const { L <= PADDED_LOOPS } {
+        let space = out.space().padded();
         // The padding loops (size 1, in front) are batch loops.
-        Some(space) => {
-            let roles = Roles {
-                batch: roles.batch + (PADDED_LOOPS - L),
-                ..roles
-            };
-            let (a, b) = (a.padded(&space), b.padded(&space));
-            gemm_padded(roles, out.padded(&space), a, b, alpha, write);
-        }
-        None => gemm_any(roles, out, a, b, alpha, write),
+        let roles = Roles {
+            batch: roles.batch + (PADDED_LOOPS - L),
+            ..roles
+        };
+        let (a, b) = (a.padded(&space), b.padded(&space));
+        gemm_padded(roles, out.padded(&space), a, b, alpha, write);
+    } else {
+        gemm_any(roles, out, a, b, alpha, write);
     }
 }
 

@@ -58,13 +58,14 @@ pub fn contract<T: LinalgScalar + Send + Sync, const L: usize, const K: usize>(
 ) {
     out.assert_inputs_in_space(&inputs);
     out.assert_free_loops(n_free);
-    match out.space().padded() {
-        Some(space) => {
-            let pad = PADDED_LOOPS - L;
-            let inputs = inputs.map(|input| input.padded(&space));
-            contract_padded(n_free + pad, out.padded(&space), inputs, alpha, write);
-        }
-        None => contract_any(n_free, out, inputs, alpha, write),
+    // A constant condition: only the branch taken is compiled.
+    if const { L <= PADDED_LOOPS } {
+        let space = out.space().padded();
+        let pad = PADDED_LOOPS - L;
+        let inputs = inputs.map(|input| input.padded(&space));
+        contract_padded(n_free + pad, out.padded(&space), inputs, alpha, write);
+    } else {
+        contract_any(n_free, out, inputs, alpha, write);
     }
 }
 
@@ -119,9 +120,8 @@ fn contract_any<T: LinalgScalar + Send + Sync, const L: usize, const K: usize>(
 }
 
 /// `contract` for steps too large for plain loops: a [`Nest`] in an order
-/// chosen from the strides. Kept out of line, unlike the checks and the
-/// plain loops before it: those are inlined into the macro's code, so that
-/// the operands' strides stay in registers for tiny steps.
+/// chosen from the strides, out of line. (The smallest steps do not get
+/// here: the macro emits their loops, see `crate::emitted`.)
 ///
 /// # Safety
 /// What `contract` checks: the output and the inputs were checked against

@@ -145,14 +145,18 @@ impl<const L: usize> LoopSpace<L> {
 pub const PADDED_LOOPS: usize = 16;
 
 impl<const L: usize> LoopSpace<L> {
-    /// This space with `PADDED_LOOPS - L` loops of size 1 in front, or
-    /// `None` when it has more than [`PADDED_LOOPS`] loops.
+    /// This space with `PADDED_LOOPS - L` loops of size 1 in front.
+    ///
+    /// # Panics
+    /// If it has more than [`PADDED_LOOPS`] loops.
     #[inline]
-    pub(crate) fn padded(&self) -> Option<LoopSpace<PADDED_LOOPS>> {
-        let pad = PADDED_LOOPS.checked_sub(L)?;
+    pub(crate) fn padded(&self) -> LoopSpace<PADDED_LOOPS> {
+        let pad = PADDED_LOOPS
+            .checked_sub(L)
+            .expect("einsum: too many loops to pad");
         let mut sizes = [1; PADDED_LOOPS];
         sizes[pad..].copy_from_slice(&self.sizes);
-        Some(LoopSpace { sizes })
+        LoopSpace { sizes }
     }
 }
 
@@ -211,7 +215,7 @@ impl<'a, T, const L: usize> Strided<'a, T, L> {
         'a: 's,
     {
         assert!(
-            self.space.padded().as_ref() == Some(space),
+            &self.space.padded() == space,
             "einsum: padded into another loop space"
         );
         Strided {
@@ -329,7 +333,7 @@ impl<'a, T, const L: usize> StridedMut<'a, T, L> {
         'a: 's,
     {
         assert!(
-            self.space.padded().as_ref() == Some(space),
+            &self.space.padded() == space,
             "einsum: padded into another loop space"
         );
         let mut indexed = [true; PADDED_LOOPS];

@@ -141,6 +141,15 @@ pub(crate) fn emitted_step(
             Write::Accumulate => quote!(#writer.add([#(#free_index),*], #value);),
         }
     };
+    // A result of rank 0 created by the step is kept as a scalar, never
+    // allocated: the value of the emitted loops, or the runtime's array's
+    // one element (`Scalar`, whose `into_scalar` the block ends with).
+    let scalar = creates && step.destination_labels.is_empty();
+    let (store, bind_writer): (&dyn Fn(TokenStream) -> TokenStream, TokenStream) = if scalar {
+        (&|value| quote!(#rt::Scalar(#value)), quote!())
+    } else {
+        (&store, bind_writer)
+    };
     let body = if free < loops.len() {
         let acc = Ident::new("__acc", Span::mixed_site());
         let summed = nest(
@@ -162,15 +171,31 @@ pub(crate) fn emitted_step(
         store(scaled(product))
     };
     let loops_code = nest(&index[..free], 0, &sizes, body);
+    // The sizes are read from the space right after the accessors copied
+    // theirs, with no call between: the optimizer then sees the same values
+    // as loop bounds and in the accessors' index checks, and drops the checks.
+    let bind_sizes = if loops.is_empty() {
+        quote!()
+    } else {
+        quote!(let #sizes = #space.sizes();)
+    };
     let emitted = quote!(
         #bind_alpha
         #(#readers)*
         #bind_writer
+        #bind_sizes
         #loops_code
     );
-    let condition = quote!(#rt::runs_emitted(&#sizes[#measured..], #limit));
-    let bind_sizes = quote!(let #sizes = #space.sizes(););
-    Some(if creates {
+    let condition = quote!(#rt::runs_emitted(&#space.sizes()[#measured..], #limit));
+    Some(if scalar {
+        quote!({
+            if #condition {
+                #emitted
+            } else {
+                #rt::Scalar::of(#runtime)
+            }
+        })
+    } else if creates {
         let fresh = Ident::new("__fresh", Span::mixed_site());
         let zeros = if shape.len() <= 6 {
             quote!(#rt::zeros([#(#shape),*]))
@@ -178,7 +203,6 @@ pub(crate) fn emitted_step(
             quote!(#rt::zeros_dyn(&[#(#shape),*]))
         };
         quote!({
-            #bind_sizes
             if #condition {
                 let mut #fresh = #zeros;
                 {
@@ -192,7 +216,6 @@ pub(crate) fn emitted_step(
         })
     } else {
         quote!({
-            #bind_sizes
             if #condition {
                 #bind_view
                 #emitted
