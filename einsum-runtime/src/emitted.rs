@@ -265,7 +265,6 @@ impl<T: Copy, const F: usize> Writer<'_, T, F> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::shape::Site;
     use crate::strided::LoopSpace;
     use crate::view::{View, ViewMut};
@@ -286,8 +285,9 @@ mod tests {
         let mut c = Array2::<f64>::from_elem((3, 3), f64::NAN);
         let mut ct = c.view_mut().reversed_axes();
         let space = LoopSpace::new([3, 3, 4]); // i, k, j
+        let a_columns = a.slice(s![.., ..4]);
         let (va, vb) = (
-            View::<f64, 2>::new(&a.slice(s![.., ..4]), &SITE, 0).unwrap(),
+            View::<f64, 2>::new(&a_columns, &SITE, 0).unwrap(),
             View::<f64, 2>::new(&b, &SITE, 1).unwrap(),
         );
         let mut out = ViewMut::new(&mut ct, [3, 3], &SITE, "c").unwrap();
@@ -308,7 +308,8 @@ mod tests {
         for i in 0..3 {
             for k in 0..3 {
                 let expected: f64 = (0..4).map(|j| a[[i, j]] * b[[j, k]]).sum();
-                assert_eq!(c[[k, i]], expected);
+                // `ct` is `c` transposed, and its axes are on loops k, i.
+                assert_eq!(c[[i, k]], expected);
             }
         }
     }

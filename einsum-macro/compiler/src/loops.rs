@@ -141,10 +141,12 @@ pub(crate) fn emitted_step(
             Write::Accumulate => quote!(#writer.add([#(#free_index),*], #value);),
         }
     };
-    // A result of rank 0 created by the step is kept as a scalar, never
+    // A result (not an intermediate, which later steps view as an array) of
+    // rank 0 created by the step is kept as a scalar, never
     // allocated: the value of the emitted loops, or the runtime's array's
     // one element (`Scalar`, whose `into_scalar` the block ends with).
-    let scalar = creates && step.destination_labels.is_empty();
+    let scalar =
+        creates && step.destination == Destination::Result && step.destination_labels.is_empty();
     let (store, bind_writer): (&dyn Fn(TokenStream) -> TokenStream, TokenStream) = if scalar {
         (&|value| quote!(#rt::Scalar(#value)), quote!())
     } else {
