@@ -61,7 +61,7 @@ fn emitted_loops_and_runtime_kernels_agree() {
             check_result(
                 &what,
                 einsum!("ij->ji", a2),
-                &reference("ij->ji", &[a.clone()]),
+                &reference("ij->ji", std::slice::from_ref(&a)),
             );
             check_result(
                 &what,
@@ -100,12 +100,12 @@ fn emitted_loops_and_runtime_kernels_agree() {
             check_result(
                 &what,
                 einsum!("ii->", square2),
-                &reference("ii->", &[square.clone()]),
+                &reference("ii->", std::slice::from_ref(&square)),
             );
             check_result(
                 &what,
                 einsum!("ii->i", square2),
-                &reference("ii->i", &[square.clone()]),
+                &reference("ii->i", std::slice::from_ref(&square)),
             );
             // Batched products and a tensor-vector product.
             let x = dyn_random(&[n, 3, k], &mut rng);
@@ -137,7 +137,11 @@ fn emitted_loops_and_runtime_kernels_agree() {
             check_result(&what, target.clone(), &(&ab.t() * 3.0).into_dyn());
             let chain = reference(
                 "ij,jk,kl->il",
-                &[a.clone(), b.clone(), reference("ij->ji", &[b.clone()])],
+                &[
+                    a.clone(),
+                    b.clone(),
+                    reference("ij->ji", std::slice::from_ref(&b)),
+                ],
             );
             check_result(&what, einsum!("ij,jk,lk->il", a2, b2, b2), &chain);
         }

@@ -178,9 +178,9 @@ impl<T: Copy, const L: usize> Reader<'_, T, L> {
     #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn at(&self, index: [usize; L]) -> T {
         let mut offset = 0isize;
-        for l in 0..L {
-            assert!(index[l] < self.sizes[l], "einsum: index out of its loop");
-            offset += index[l] as isize * self.strides[l];
+        for ((&i, &size), &stride) in index.iter().zip(&self.sizes).zip(&self.strides) {
+            assert!(i < size, "einsum: index out of its loop");
+            offset += i as isize * stride;
         }
         // SAFETY: every index is below its loop's size, and the strides were
         // checked against those sizes (`View::in_loops`): the offset
@@ -241,9 +241,9 @@ impl<T: Copy, const F: usize> Writer<'_, T, F> {
     #[cfg_attr(not(debug_assertions), inline(always))]
     fn offset(&self, index: [usize; F]) -> isize {
         let mut offset = 0isize;
-        for l in 0..F {
-            assert!(index[l] < self.sizes[l], "einsum: index out of its loop");
-            offset += index[l] as isize * self.strides[l];
+        for ((&i, &size), &stride) in index.iter().zip(&self.sizes).zip(&self.strides) {
+            assert!(i < size, "einsum: index out of its loop");
+            offset += i as isize * stride;
         }
         offset
     }

@@ -75,7 +75,7 @@ pub(crate) fn emitted_step(
     let mut readers = Vec::new();
     let mut reads: Vec<TokenStream> = Vec::new();
     for (k, (source, labels)) in step.inputs.iter().enumerate() {
-        let axes: Vec<usize> = labels.iter().map(|l| position(l)).collect::<Option<_>>()?;
+        let axes: Vec<usize> = labels.iter().map(&position).collect::<Option<_>>()?;
         let reader = format_ident!("__r{}", k, span = Span::mixed_site());
         let view = names(source);
         readers.push(quote!(let #reader = #view.in_loops(&#space, [#(#axes),*]).reader();));
@@ -93,7 +93,7 @@ pub(crate) fn emitted_step(
     let destination_axes: Vec<usize> = step
         .destination_labels
         .iter()
-        .map(|l| position(l))
+        .map(position)
         .collect::<Option<_>>()?;
     if destination_axes.iter().any(|&a| a >= free) {
         return None;
