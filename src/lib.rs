@@ -339,8 +339,8 @@ pub mod __private {
     pub use einsum_runtime::allocation::{check_allocations, zeros, zeros_dyn, Allocation};
     pub use einsum_runtime::combination::combine;
     pub use einsum_runtime::emitted::{
-        add_product, force_path, product, runs_emitted, sum, Scalar, EMITTED_GEMM_WORK,
-        EMITTED_LOOP_WORK,
+        accumulate, add_product, force_path, product, read, runs_emitted, sum, write, Scalar,
+        EMITTED_GEMM_WORK, EMITTED_LOOP_WORK,
     };
     pub use einsum_runtime::fresh::{combine_new, contract_new, gemm_new};
     pub use einsum_runtime::fused::{contract_fused, FusedStep};

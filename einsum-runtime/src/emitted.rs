@@ -133,6 +133,75 @@ impl<T> Scalar<T> {
     }
 }
 
+/// `reader.at(index)`, as a function: the emitted loops call it by path at
+/// the macro's span, where an element type without the runtime's bounds is
+/// reported once (a method call would be reported again, at its receiver).
+///
+/// ```
+/// use einsum_runtime::emitted::read;
+/// use einsum_runtime::shape::Site;
+/// use einsum_runtime::strided::LoopSpace;
+/// use einsum_runtime::view::View;
+/// const SITE: Site = Site { subscripts: "i", operands: &["x"] };
+/// let x = ndarray::arr1(&[1.0, 2.0]);
+/// let space = LoopSpace::new([2]);
+/// let view = View::<f64, 1>::new(&x, &SITE, 0).unwrap();
+/// assert_eq!(read(&view.in_loops(&space, [0]).reader(), [1]), 2.0);
+/// ```
+#[cfg_attr(debug_assertions, inline)]
+#[cfg_attr(not(debug_assertions), inline(always))]
+pub fn read<T: LinalgScalar, const L: usize>(reader: &Reader<'_, T, L>, index: [usize; L]) -> T {
+    reader.at(index)
+}
+
+/// `writer.set(index, value)`, as a function (see [`read`]).
+///
+/// ```
+/// use einsum_runtime::emitted::write;
+/// use einsum_runtime::shape::Site;
+/// use einsum_runtime::strided::LoopSpace;
+/// use einsum_runtime::view::ViewMut;
+/// const SITE: Site = Site { subscripts: "i", operands: &["x"] };
+/// let mut x = ndarray::arr1(&[1.0, 2.0]);
+/// let space = LoopSpace::new([2]);
+/// let mut view = ViewMut::new(&mut x, [2], &SITE, "x").unwrap();
+/// write(&mut view.in_loops(&space, [0]).writer::<1>(), [0], 5.0);
+/// assert_eq!(x, ndarray::arr1(&[5.0, 2.0]));
+/// ```
+#[cfg_attr(debug_assertions, inline)]
+#[cfg_attr(not(debug_assertions), inline(always))]
+pub fn write<T: LinalgScalar, const F: usize>(
+    writer: &mut Writer<'_, T, F>,
+    index: [usize; F],
+    value: T,
+) {
+    writer.set(index, value)
+}
+
+/// `writer.add(index, value)`, as a function (see [`read`]).
+///
+/// ```
+/// use einsum_runtime::emitted::accumulate;
+/// use einsum_runtime::shape::Site;
+/// use einsum_runtime::strided::LoopSpace;
+/// use einsum_runtime::view::ViewMut;
+/// const SITE: Site = Site { subscripts: "i", operands: &["x"] };
+/// let mut x = ndarray::arr1(&[1.0, 2.0]);
+/// let space = LoopSpace::new([2]);
+/// let mut view = ViewMut::new(&mut x, [2], &SITE, "x").unwrap();
+/// accumulate(&mut view.in_loops(&space, [0]).writer::<1>(), [1], 5.0);
+/// assert_eq!(x, ndarray::arr1(&[1.0, 7.0]));
+/// ```
+#[cfg_attr(debug_assertions, inline)]
+#[cfg_attr(not(debug_assertions), inline(always))]
+pub fn accumulate<T: LinalgScalar, const F: usize>(
+    writer: &mut Writer<'_, T, F>,
+    index: [usize; F],
+    value: T,
+) {
+    writer.add(index, value)
+}
+
 /// An input of a step, read one element at a time by index of the step's
 /// loops.
 ///
@@ -155,7 +224,10 @@ pub struct Reader<'a, T, const L: usize> {
     life: PhantomData<&'a T>,
 }
 
-impl<'a, T: Copy, const L: usize> Strided<'a, T, L> {
+// No bound on the element type here, and bounds on the methods rather
+// than their impls: generic code without `T: Element` then gets the one
+// error about that bound (see `crate::operand`), not one per method.
+impl<'a, T, const L: usize> Strided<'a, T, L> {
     /// This input for emitted loops.
     #[cfg_attr(debug_assertions, inline)]
     #[cfg_attr(not(debug_assertions), inline(always))]
@@ -169,14 +241,17 @@ impl<'a, T: Copy, const L: usize> Strided<'a, T, L> {
     }
 }
 
-impl<T: Copy, const L: usize> Reader<'_, T, L> {
+impl<T, const L: usize> Reader<'_, T, L> {
     /// The element at `index` (one index per loop).
     ///
     /// # Panics
     /// If an index is not below its loop's size.
     #[cfg_attr(debug_assertions, inline)]
     #[cfg_attr(not(debug_assertions), inline(always))]
-    pub fn at(&self, index: [usize; L]) -> T {
+    pub fn at(&self, index: [usize; L]) -> T
+    where
+        T: LinalgScalar,
+    {
         let mut offset = 0isize;
         for ((&i, &size), &stride) in index.iter().zip(&self.sizes).zip(&self.strides) {
             assert!(i < size, "einsum: index out of its loop");
@@ -213,7 +288,7 @@ pub struct Writer<'a, T, const F: usize> {
     life: PhantomData<&'a mut T>,
 }
 
-impl<'a, T: Copy, const L: usize> StridedMut<'a, T, L> {
+impl<'a, T, const L: usize> StridedMut<'a, T, L> {
     /// This output for emitted loops over its first `F` loops.
     ///
     /// # Panics
@@ -232,7 +307,7 @@ impl<'a, T: Copy, const L: usize> StridedMut<'a, T, L> {
     }
 }
 
-impl<T: Copy, const F: usize> Writer<'_, T, F> {
+impl<T, const F: usize> Writer<'_, T, F> {
     /// The offset of the element at `index`.
     ///
     /// # Panics
@@ -251,7 +326,10 @@ impl<T: Copy, const F: usize> Writer<'_, T, F> {
     /// `out[index] = value`.
     #[cfg_attr(debug_assertions, inline)]
     #[cfg_attr(not(debug_assertions), inline(always))]
-    pub fn set(&mut self, index: [usize; F], value: T) {
+    pub fn set(&mut self, index: [usize; F], value: T)
+    where
+        T: LinalgScalar,
+    {
         let offset = self.offset(index);
         // SAFETY: every free index is below its loop's size, the strides were
         // checked against those sizes (`ViewMut::in_loops`), and the output

@@ -79,7 +79,7 @@ pub(crate) fn emitted_step(
         let reader = format_ident!("__r{}", k, span = Span::mixed_site());
         let view = names(source);
         readers.push(quote!(let #reader = #view.in_loops(&#space, [#(#axes),*]).reader();));
-        reads.push(quote!(#reader.at([#(#index),*])));
+        reads.push(quote!(#rt::read(&#reader, [#(#index),*])));
     }
     let last = reads.pop().expect("at least one input");
     // All but the last factor: `add_product(acc, rest, last)` sums them.
@@ -136,9 +136,11 @@ pub(crate) fn emitted_step(
         let free_index = &index[..free];
         match step.write {
             // A step creating its destination overwrites it.
-            _ if creates => quote!(#writer.set([#(#free_index),*], #value);),
-            Write::Overwrite => quote!(#writer.set([#(#free_index),*], #value);),
-            Write::Accumulate => quote!(#writer.add([#(#free_index),*], #value);),
+            _ if creates => quote!(#rt::write(&mut #writer, [#(#free_index),*], #value);),
+            Write::Overwrite => quote!(#rt::write(&mut #writer, [#(#free_index),*], #value);),
+            Write::Accumulate => {
+                quote!(#rt::accumulate(&mut #writer, [#(#free_index),*], #value);)
+            }
         }
     };
     // A result (not an intermediate, which later steps view as an array) of
