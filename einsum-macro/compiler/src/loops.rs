@@ -61,9 +61,8 @@ pub(crate) fn emitted_step(
     if loops.len() > MAX_LOOPS || step.inputs.is_empty() || step.inputs.len() > MAX_INPUTS {
         return None;
     }
-    let (free, limit, measured) = match step.kernel {
+    let (free, limit, batch) = match step.kernel {
         Kernel::Loops { n_free } => (n_free, quote!(#rt::EMITTED_LOOP_WORK), 0),
-        // Batches are looped over: the limit is per product.
         Kernel::Gemm { batch, m, n, .. } => (batch + m + n, quote!(#rt::EMITTED_GEMM_WORK), batch),
     };
     let position = |l: &Label| loops.iter().position(|m| m == l);
@@ -190,7 +189,15 @@ pub(crate) fn emitted_step(
         #bind_sizes
         #loops_code
     );
-    let condition = quote!(#rt::runs_emitted(&#space.sizes()[#measured..], #limit));
+    let condition = quote!(#rt::runs_emitted(&#space.sizes(), #limit));
+    // Tiny products over many batches: the limit is per product.
+    let condition = if batch > 0 {
+        let per_batch =
+            quote!(#rt::runs_emitted(&#space.sizes()[#batch..], #rt::EMITTED_BATCH_WORK));
+        quote!(#condition || #per_batch)
+    } else {
+        condition
+    };
     Some(if scalar {
         quote!({
             if #condition {
