@@ -1,12 +1,83 @@
 //! The `einsum_plan!` printout: what the macro decided, in the spirit of
 //! numpy's `einsum_path`.
 
-use crate::cost::Poly;
+use crate::candidates::Candidates;
+use crate::cost::{LabelPoly, Poly};
 use crate::ir::{Coefficient, Label, SumOfProducts};
 use crate::plan::{Destination, Kernel, PassKind, Plan, Source, Step};
 use crate::program::Program;
 use crate::subscripts::ellipsis_slot;
 use std::fmt::Write as _;
+
+/// Renders the plans as text: the first candidate in full, then, when there
+/// are several, every candidate with its cost in the label sizes.
+pub fn describe_candidates(program: &Program, candidates: &Candidates) -> String {
+    let sop = &candidates.sop;
+    let mut out = describe(program, sop, &candidates.candidates[0].plan);
+    if candidates.candidates.len() < 2 {
+        return out;
+    }
+    let names = display_names(sop);
+    let value_text = |plan: &Plan, v: usize| match sop.sum_index(v) {
+        Some(k) => format!("#{}", plan.sums[k].intermediate),
+        None => program.values[v].text.clone(),
+    };
+    let winner = candidates.winner_for_equal_sizes();
+    let _ = write!(
+        out,
+        "\ncandidate plans: {}, the cheapest at the actual sizes runs \
+         (costs in the label sizes; candidate 1 is the plan above)",
+        candidates.candidates.len()
+    );
+    for (k, candidate) in candidates.candidates.iter().enumerate() {
+        let note = if k == winner {
+            " (the cheapest when all sizes are equal)"
+        } else {
+            ""
+        };
+        let _ = write!(
+            out,
+            "\ncandidate {}{note}: cost {}",
+            k + 1,
+            label_poly_text(&candidate.cost, &names)
+        );
+        if k > 0 {
+            let plan = &candidate.plan;
+            for (s, step) in plan.steps.iter().enumerate() {
+                let _ = write!(
+                    out,
+                    "\n  {}",
+                    step_text(s, step, &names, &|v| value_text(plan, v))
+                );
+            }
+        }
+    }
+    out
+}
+
+/// `2 i j k + i k`: each term its coefficient (left out when 1) and the
+/// sizes of its labels.
+fn label_poly_text(poly: &LabelPoly, names: &[String]) -> String {
+    let mut text = String::new();
+    for (t, term) in poly.terms().iter().enumerate() {
+        let coef = if t == 0 {
+            term.coef
+        } else {
+            text.push_str(if term.coef < 0.0 { " - " } else { " + " });
+            term.coef.abs()
+        };
+        let mut factors: Vec<String> = Vec::new();
+        if coef != 1.0 || term.labels.is_empty() {
+            factors.push(Poly::from(crate::cost::Monomial::constant(coef)).to_string());
+        }
+        factors.extend(term.labels.iter().map(|l| names[l.0 as usize].clone()));
+        text.push_str(&factors.join(" "));
+    }
+    if text.is_empty() {
+        text.push('0');
+    }
+    text
+}
 
 /// Renders the plan as text.
 pub fn describe(program: &Program, sop: &SumOfProducts, plan: &Plan) -> String {
