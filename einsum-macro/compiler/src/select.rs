@@ -136,3 +136,43 @@ fn product(coef: f64, labels: &[Label]) -> TokenStream {
 fn float_ident(l: Label) -> Ident {
     format_ident!("__float{}", l.0, span = Span::mixed_site())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{expand, OnError, Output};
+    use std::str::FromStr;
+
+    fn code(input: &str) -> String {
+        let tokens = proc_macro2::TokenStream::from_str(input).expect("tokens");
+        expand(tokens, Output::Code(OnError::Panic)).to_string()
+    }
+
+    #[test]
+    fn one_candidate_emits_no_choice() {
+        for input in [
+            r#""ij,jk->ik"(a, b)"#,
+            r#"#![sizes(i = 1000, j = 10, k = 1000, l = 10)] "ij,jk,kl->il"(a, b, c)"#,
+        ] {
+            let code = code(input);
+            assert!(!code.contains("__candidate"), "{input}: {code}");
+            assert!(!code.contains("compile_error"), "{input}: {code}");
+        }
+    }
+
+    #[test]
+    fn several_candidates_share_the_bindings_and_match_on_the_choice() {
+        let code = code(r#""ij,jk,kl->il"(a, b, c)"#);
+        assert!(code.contains("__candidate"), "{code}");
+        assert!(code.contains("match __candidate"), "{code}");
+        // Each size is bound once, before the choice.
+        for label in 0..4 {
+            let binding = format!("let __size{label} =");
+            assert_eq!(code.matches(&binding).count(), 1, "{binding}: {code}");
+        }
+        assert!(code.find("let __size3 =") < code.find("let __candidate"));
+        // Nothing is recorded unless asked.
+        assert!(!code.contains("record_candidate"), "{code}");
+        let recorded = self::code(r#"#![__record_candidate] "ij,jk,kl->il"(a, b, c)"#);
+        assert!(recorded.contains("record_candidate"), "{recorded}");
+    }
+}
