@@ -56,21 +56,37 @@ pub fn describe_candidates(program: &Program, candidates: &Candidates) -> String
 }
 
 /// `2 i j k + i k`: each term its coefficient (left out when 1) and the
-/// sizes of its labels.
+/// names of its labels, alphabetically, the terms in alphabetical order.
 fn label_poly_text(poly: &LabelPoly, names: &[String]) -> String {
+    let mut terms: Vec<(f64, String)> = poly
+        .terms()
+        .iter()
+        .map(|term| {
+            let mut labels: Vec<&str> = term
+                .labels
+                .iter()
+                .map(|l| names[l.0 as usize].as_str())
+                .collect();
+            labels.sort_unstable();
+            (term.coef, labels.join(" "))
+        })
+        .collect();
+    terms.sort_by(|a, b| a.1.cmp(&b.1));
     let mut text = String::new();
-    for (t, term) in poly.terms().iter().enumerate() {
+    for (t, (coef, labels)) in terms.iter().enumerate() {
         let coef = if t == 0 {
-            term.coef
+            *coef
         } else {
-            text.push_str(if term.coef < 0.0 { " - " } else { " + " });
-            term.coef.abs()
+            text.push_str(if *coef < 0.0 { " - " } else { " + " });
+            coef.abs()
         };
         let mut factors: Vec<String> = Vec::new();
-        if coef != 1.0 || term.labels.is_empty() {
+        if coef != 1.0 || labels.is_empty() {
             factors.push(Poly::from(crate::cost::Monomial::constant(coef)).to_string());
         }
-        factors.extend(term.labels.iter().map(|l| names[l.0 as usize].clone()));
+        if !labels.is_empty() {
+            factors.push(labels.clone());
+        }
         text.push_str(&factors.join(" "));
     }
     if text.is_empty() {
@@ -499,5 +515,31 @@ mod tests {
         let text = printout(&p);
         assert!(text.contains("materialized binding `b0` #0"), "{text}");
         assert!(text.contains("of 1 term\n"), "{text}");
+    }
+
+    #[test]
+    fn candidates_are_listed_with_their_costs_in_label_sizes() {
+        let p = program(vec![], call("ij,jk,kl->il", [var("a"), var("b"), var("c")]));
+        let candidates = Candidates::generate(&p);
+        let text = describe_candidates(&p, &candidates);
+        println!("{text}");
+        assert!(text.contains("candidate plans: 2,"), "{text}");
+        // Each order's opt_einsum count, one variable per label.
+        let costs = ["cost 2 i j k + 2 i k l", "cost 2 i j l + 2 j k l"];
+        let listed: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("candidate ") && !l.starts_with("candidate plans"))
+            .collect();
+        assert_eq!(listed.len(), 2, "{text}");
+        assert!(listed[0].starts_with("candidate 1 (the cheapest when all sizes are equal)"));
+        for line in &listed {
+            assert!(costs.iter().any(|c| line.ends_with(c)), "{line}");
+        }
+        assert_ne!(listed[0].split(": ").nth(1), listed[1].split(": ").nth(1));
+        // The second candidate's steps follow its line.
+        assert!(text.contains("\n  step 1: "), "{text}");
+        let matmul = program(vec![], call("ij,jk->ik", [var("a"), var("b")]));
+        let one = describe_candidates(&matmul, &Candidates::generate(&matmul));
+        assert!(!one.contains("candidate"), "{one}");
     }
 }
