@@ -4,6 +4,10 @@
 //! `ab,bc,cd,...->a.` and random networks (`n + 4` labels, 1 to 4 labels per
 //! operand, output = the labels that occur once, as numpy's implicit form).
 //!
+//! `planner_expand` times the whole macro expansion (candidate plans
+//! included, issue 12) of a 12-operand chain and random network and of a
+//! 30-term sum of 2- to 5-operand terms.
+//!
 //! Run with `cargo bench -p lazy-einsum-benches --bench planner` (append `-- --warm-up-time 1
 //! --measurement-time 3` for a shorter run).
 
@@ -11,6 +15,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use einsum_compiler::cost::SizeModel;
 use einsum_compiler::ir::Label;
 use einsum_compiler::path;
+use einsum_compiler::{OnError, Output};
 use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::time::Duration;
@@ -112,9 +117,73 @@ fn planner(c: &mut Criterion) {
     group.finish();
 }
 
+/// `"subscripts"(x0, x1, ..)` for a numpy-form network.
+fn call(inputs: &[Vec<Label>], output: &[Label], first: usize) -> String {
+    let operands: Vec<String> = (0..inputs.len())
+        .map(|k| format!("x{}", first + k))
+        .collect();
+    format!("{:?}({})", subscripts(inputs, output), operands.join(", "))
+}
+
+/// A coupled-cluster-sized sum: 30 terms of 2 to 5 operands each, every term
+/// a network over `ijab`-like labels with the output `ij`.
+fn thirty_term_sum() -> String {
+    let mut rng = Lcg(30);
+    let terms: Vec<String> = (0..30)
+        .map(|t| {
+            let operands = 2 + rng.below(4);
+            // A chain from i to j through operands - 1 inner labels, each
+            // operand also carrying a label of the next with probability 1/2.
+            let mut inputs: Vec<Vec<Label>> = (0..operands)
+                .map(|k| {
+                    let from = if k == 0 { 0 } else { 1 + k };
+                    let to = if k + 1 == operands { 1 } else { 2 + k };
+                    vec![Label(from as u16), Label(to as u16)]
+                })
+                .collect();
+            for k in 0..operands.saturating_sub(2) {
+                if rng.below(2) == 1 {
+                    let extra = Label((10 + k) as u16);
+                    inputs[k].push(extra);
+                    inputs[k + 2].push(extra);
+                }
+            }
+            call(&inputs, &[Label(0), Label(1)], 10 * t)
+        })
+        .collect();
+    terms.join(" + ")
+}
+
+/// The whole macro, `einsum_compiler::expand`, candidate plans included:
+/// a 12-operand chain and random network, and a 30-term sum.
+fn expansion(c: &mut Criterion) {
+    let mut group = c.benchmark_group("planner_expand");
+    let (chain_inputs, chain_output) = chain(12);
+    let (random_inputs, random_output) = random_network(12, 19);
+    let cases = [
+        ("chain_12", call(&chain_inputs, &chain_output, 0)),
+        ("random_12", call(&random_inputs, &random_output, 0)),
+        ("sum_of_30_terms", thirty_term_sum()),
+    ];
+    for (name, input) in cases {
+        let tokens: proc_macro2::TokenStream = input.parse().expect("tokens");
+        let code = einsum_compiler::expand(tokens.clone(), Output::Code(OnError::Panic));
+        assert!(
+            !code.to_string().contains("compile_error"),
+            "{name}: {input}\n{code}"
+        );
+        group.bench_function(name, |bch| {
+            bch.iter(|| {
+                einsum_compiler::expand(black_box(tokens.clone()), Output::Code(OnError::Panic))
+            })
+        });
+    }
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().warm_up_time(Duration::from_secs(1));
-    targets = planner
+    targets = planner, expansion
 }
 criterion_main!(benches);

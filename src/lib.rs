@@ -357,6 +357,25 @@ pub mod __private {
     pub use einsum_runtime::strided::LoopSpace;
     pub use einsum_runtime::view::{View, ViewMut};
 
+    std::thread_local! {
+        static LAST_CANDIDATE: ::core::cell::Cell<Option<usize>> =
+            const { ::core::cell::Cell::new(None) };
+    }
+
+    /// Records which candidate plan ran (0 is the one `einsum_plan!` prints
+    /// first). Called by the generated code only when the input has the
+    /// undocumented option `#![__record_candidate]`, for tests.
+    pub fn record_candidate(index: usize) {
+        LAST_CANDIDATE.with(|last| last.set(Some(index)));
+    }
+
+    /// The candidate recorded last on this thread, and forgets it: `None`
+    /// when no input with `#![__record_candidate]` chose among candidates
+    /// since (one with a single plan records nothing).
+    pub fn last_candidate() -> Option<usize> {
+        LAST_CANDIDATE.with(|last| last.take())
+    }
+
     /// A panic with the error's message, at the macro's call site.
     #[track_caller]
     pub fn fail(error: EinsumError) -> ! {

@@ -324,7 +324,8 @@ mod tests {
 
     #[test]
     fn transposed_reads_at_odd_sizes_and_layouts() {
-        for n in [0, 1, 2, 5, 37] {
+        let largest = if cfg!(miri) { 11 } else { 37 };
+        for n in [0, 1, 2, 5, largest] {
             antisymmetric_part(n, false);
             antisymmetric_part(n, true);
         }

@@ -537,7 +537,8 @@ mod tests {
     #[test]
     fn every_kind_of_step_matches_plain_loops() {
         // Under Miri, an empty pass, one element, and 17: two whole blocks,
-        // a partial one, and a row stride past LONG_STRIDE (tiles, sweeps).
+        // a partial one, and a row stride past LONG_STRIDE (tiles, sweeps),
+        // at 17 only in the layouts with unit, negative and zero strides.
         let sizes: &[usize] = if cfg!(miri) {
             &[0, 1, 17]
         } else {
@@ -546,6 +547,10 @@ mod tests {
         for &n in sizes {
             let matrix = Matrix::new(n, n);
             for layout in LAYOUTS {
+                let walked_elsewhere = matches!(layout, Layout::Fortran | Layout::Stepped);
+                if cfg!(miri) && n > 1 && walked_elsewhere {
+                    continue;
+                }
                 let v_data = Array1::from_shape_fn(n, |j| value(3 * j + 1));
                 let v = v_data.slice(s![..;-1]);
                 check_square(&format!("{layout:?}"), matrix.view(layout), v);

@@ -1243,6 +1243,13 @@ mod tests {
                 ),
             ];
             for case in &cases {
+                // Under Miri the 24 x 24 run keeps the cases with a long
+                // stride on the inner loop (the tiles) and one reduction:
+                // the other arms are walked at n = 3 and by the nest tests.
+                let tiled = ["ij->ji", "ji->i", "ij,ij,ji->i", "ij,ji->ij", "ij,j->i"];
+                if cfg!(miri) && n > 3 && !tiled.contains(&case.name) {
+                    continue;
+                }
                 for write in [Write::Overwrite, Write::Accumulate] {
                     let columns = if case.summed { 1 } else { n };
                     let mut want = Array2::from_elem((n, columns), C::new(0.0, 0.0));

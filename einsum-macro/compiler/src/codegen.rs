@@ -4,12 +4,14 @@
 //! The block only reaches the runtime through `::lazy_einsum::__private` and
 //! contains no `unsafe`: the runtime's safe functions check what they need.
 
+use crate::candidates::Candidates;
 use crate::ir::{Coefficient, Label, SumOfProducts};
 use crate::loops;
 use crate::owners::{self, Owner};
 use crate::parse::{is_number, source_text, SpanRange};
 use crate::plan::{Destination, Kernel, Pass, PassKind, Plan, Source, Step, Write};
 use crate::program::{Node, Program, Role};
+use crate::select;
 use crate::subscripts::{ellipsis_at, ellipsis_slot, has_ellipsis, ELLIPSIS_SLOTS};
 use crate::validate::Syntax;
 use proc_macro2::{Ident, Span, TokenStream};
@@ -24,14 +26,18 @@ pub enum OnError {
     Return,
 }
 
-/// The Rust block computing `plan`.
+/// The Rust block computing the input with one of `candidates`' plans: the
+/// only one, or the one [`crate::select`] picks at run time by its cost at the
+/// actual sizes. What the candidates share (operand views, size bindings,
+/// checks, an output target) is emitted once; each candidate adds its
+/// allocation checks, result and steps.
 pub fn generate(
     program: &Program,
     syntax: &Syntax,
-    sop: &SumOfProducts,
-    plan: &Plan,
+    candidates: &Candidates,
     on_error: OnError,
 ) -> TokenStream {
+    let sop = &candidates.sop;
     let (rt, import_runtime) = (syntax.runtime(), syntax.import_runtime());
     let values = bind_values(&syntax.values);
     let site_names = owners::site_names(program);
@@ -118,24 +124,17 @@ pub fn generate(
         (at.before, at.after, shape)
     });
     let result_site = result_site(program);
-    let check_sizes = check_allocations(program, sop, plan, &output_shape, &output_ellipsis, &rt);
     let out = Ident::new("__out", Span::mixed_site());
     let out_view = Ident::new("__out_view", Span::mixed_site());
     let target = Ident::new("__target", Span::mixed_site());
-    // A result computed by one overwriting step is created by that step
-    // (not with an ellipsis: its rank is only known at run time).
-    let mut result_passes = plan.passes.iter().filter(|pass| {
-        plan.steps[pass.steps.clone()]
-            .iter()
-            .any(|s| s.destination == Destination::Result)
-    });
-    let fresh_result = syntax.target.is_none()
-        && output_ellipsis.is_none()
-        && result_passes
-            .next()
-            .is_some_and(|pass| creates_destination(pass, plan))
-        && result_passes.next().is_none();
-    let (target_binding, result_setup, finish) = match &syntax.target {
+    let finish = if syntax.target.is_some() {
+        quote!(())
+    } else if rank == 0 {
+        quote!(#out.into_scalar())
+    } else {
+        quote!(#out)
+    };
+    let (target_binding, target_setup) = match &syntax.target {
         Some(place) => {
             let text = source_text(place);
             // Spanned at the target: a rank or element type error points at it.
@@ -154,43 +153,130 @@ pub fn generate(
                     )?;
                 ),
             };
-            (quote!(let #target = &mut (#place);), view, quote!(()))
+            (quote!(let #target = &mut (#place);), view)
         }
-        None if fresh_result => {
-            let finish = if rank == 0 {
-                quote!(#out.into_scalar())
+        None => (quote!(), quote!()),
+    };
+    // Each candidate: its allocation checks, the result it creates (without
+    // a target) and its steps.
+    let bodies: Vec<TokenStream> = candidates
+        .candidates
+        .iter()
+        .map(|candidate| {
+            let plan = &candidate.plan;
+            let check_sizes =
+                check_allocations(program, sop, plan, &output_shape, &output_ellipsis, &rt);
+            // A result computed by one overwriting step is created by that step
+            // (not with an ellipsis: its rank is only known at run time).
+            let mut result_passes = plan.passes.iter().filter(|pass| {
+                plan.steps[pass.steps.clone()]
+                    .iter()
+                    .any(|s| s.destination == Destination::Result)
+            });
+            let fresh_result = syntax.target.is_none()
+                && output_ellipsis.is_none()
+                && result_passes
+                    .next()
+                    .is_some_and(|pass| creates_destination(pass, plan))
+                && result_passes.next().is_none();
+            let result_setup = if syntax.target.is_some() || fresh_result {
+                quote!()
+            } else {
+                let alloc = allocation(&output_shape, &rt);
+                // The result has the operands' element type even when no step
+                // writes it (every term cancelled; then `check_allocations`
+                // declared the witness).
+                let element = element_ident(Span::mixed_site());
+                let typed = quote!(#rt::tie_element(#element, &#out););
+                match &output_ellipsis {
+                    Some((before, after, shape)) => quote!(
+                        let mut #out = #rt::zeros_dyn(&#shape);
+                        #typed
+                        let mut #out_view = #rt::ViewMut::<_, #rank>::whole_with_ellipsis(&mut #out, #before, #after);
+                    ),
+                    None => quote!(
+                        let mut #out = #alloc;
+                        #typed
+                        let mut #out_view = #rt::ViewMut::<_, #rank>::whole(&mut #out);
+                    ),
+                }
+            };
+            let steps = generate_passes(plan, fresh_result, &out, &out_view, &rt);
+            quote!(#check_sizes #target_setup #result_setup #steps)
+        })
+        .collect();
+    let run = match bodies.as_slice() {
+        [only] => quote!(#only),
+        _ => {
+            let choice = select::choice(candidates, program.options.record_candidate, &rt);
+            let chosen = select::candidate_ident();
+            let value = if syntax.target.is_some() {
+                quote!()
             } else {
                 quote!(#out)
             };
-            (quote!(), quote!(), finish)
-        }
-        None => {
-            let alloc = allocation(&output_shape, &rt);
-            let finish = if rank == 0 {
-                quote!(#out.into_scalar())
+            let last = bodies.len() - 1;
+            let arms = bodies[..last]
+                .iter()
+                .enumerate()
+                .map(|(k, body)| quote!(#k => { #body #value }));
+            let last_body = &bodies[last];
+            let bind = if syntax.target.is_some() {
+                quote!()
             } else {
-                quote!(#out)
+                quote!(let #out =)
             };
-            // The result has the operands' element type even when no step
-            // writes it (every term cancelled; then `check_allocations`
-            // declared the witness).
-            let element = element_ident(Span::mixed_site());
-            let typed = quote!(#rt::tie_element(#element, &#out););
-            let setup = match &output_ellipsis {
-                Some((before, after, shape)) => quote!(
-                    let mut #out = #rt::zeros_dyn(&#shape);
-                    #typed
-                    let mut #out_view = #rt::ViewMut::<_, #rank>::whole_with_ellipsis(&mut #out, #before, #after);
-                ),
-                None => quote!(
-                    let mut #out = #alloc;
-                    #typed
-                    let mut #out_view = #rt::ViewMut::<_, #rank>::whole(&mut #out);
-                ),
-            };
-            (quote!(), setup, finish)
+            quote!(
+                #choice
+                #bind match #chosen {
+                    #(#arms)*
+                    _ => { #last_body #value }
+                };
+            )
         }
     };
+    let error = quote!(#rt::EinsumError);
+    let result = Ident::new("__result", Span::mixed_site());
+    let body = quote!(
+        let #result = (|| -> ::core::result::Result<_, #error> {
+            #(#sites)*
+            #(#views)*
+            #other_views
+            #bind_broadcast
+            #(#sizes)*
+            #run
+            ::core::result::Result::Ok(#finish)
+        })();
+    );
+    let tail = match on_error {
+        // A `match`, not a function call: a wrong type annotation on the
+        // result is then reported against the result's type alone.
+        OnError::Panic => quote!(match #result {
+            ::core::result::Result::Ok(value) => value,
+            ::core::result::Result::Err(error) => #rt::fail(error),
+        }),
+        OnError::Return => quote!(#result),
+    };
+    quote!({
+        #import_runtime
+        #target_binding
+        #values
+        #elements
+        #body
+        #tail
+    })
+}
+
+/// The passes of `plan`, in order: each allocates what it creates and drops
+/// the intermediates it read last. `fresh_result`: the step writing the
+/// result creates it (`let __out = ..`).
+fn generate_passes(
+    plan: &Plan,
+    fresh_result: bool,
+    out: &Ident,
+    out_view: &Ident,
+    rt: &TokenStream,
+) -> TokenStream {
     let steps = plan.passes.iter().map(|pass| {
         let step = &plan.steps[pass.steps.start];
         let creates = match step.destination {
@@ -200,10 +286,8 @@ pub fn generate(
         let steps = &plan.steps[pass.steps.clone()];
         if creates {
             let value = match pass.kind {
-                PassKind::Sum => generate_sum(steps, plan, &out_view, &rt, true),
-                PassKind::Single | PassKind::Fused => {
-                    generate_step(step, plan, &out_view, &rt, true)
-                }
+                PassKind::Sum => generate_sum(steps, plan, out_view, rt, true),
+                PassKind::Single | PassKind::Fused => generate_step(step, plan, out_view, rt, true),
             };
             let name = match step.destination {
                 Destination::Intermediate(id) => intermediate_ident(id),
@@ -229,51 +313,20 @@ pub fn generate(
                         .iter()
                         .map(|&l| size_ident(l))
                         .collect();
-                    let alloc = allocation(&shape, &rt);
+                    let alloc = allocation(&shape, rt);
                     Some(quote!(let mut #name = #alloc;))
                 }
                 Destination::Intermediate(_) | Destination::Result => None,
             });
         let call = match pass.kind {
-            PassKind::Single => generate_step(step, plan, &out_view, &rt, false),
-            PassKind::Fused => generate_fused(steps, plan, &out_view, &rt),
-            PassKind::Sum => generate_sum(steps, plan, &out_view, &rt, false),
+            PassKind::Single => generate_step(step, plan, out_view, rt, false),
+            PassKind::Fused => generate_fused(steps, plan, out_view, rt),
+            PassKind::Sum => generate_sum(steps, plan, out_view, rt, false),
         };
         let free = drops(plan, pass);
         quote!(#(#allocate)* #call #(#free)*)
     });
-    let error = quote!(#rt::EinsumError);
-    let result = Ident::new("__result", Span::mixed_site());
-    let body = quote!(
-        let #result = (|| -> ::core::result::Result<_, #error> {
-            #(#sites)*
-            #(#views)*
-            #other_views
-            #bind_broadcast
-            #(#sizes)*
-            #check_sizes
-            #result_setup
-            #(#steps)*
-            ::core::result::Result::Ok(#finish)
-        })();
-    );
-    let tail = match on_error {
-        // A `match`, not a function call: a wrong type annotation on the
-        // result is then reported against the result's type alone.
-        OnError::Panic => quote!(match #result {
-            ::core::result::Result::Ok(value) => value,
-            ::core::result::Result::Err(error) => #rt::fail(error),
-        }),
-        OnError::Return => quote!(#result),
-    };
-    quote!({
-        #import_runtime
-        #target_binding
-        #values
-        #elements
-        #body
-        #tail
-    })
+    quote!(#(#steps)*)
 }
 
 /// `let __valueK = &(value);` for operands and coefficients alike, in source order.
@@ -870,7 +923,7 @@ fn view_ident(k: usize) -> Ident {
     format_ident!("__view{}", k, span = Span::mixed_site())
 }
 
-fn size_ident(l: Label) -> Ident {
+pub(crate) fn size_ident(l: Label) -> Ident {
     format_ident!("__size{}", l.0, span = Span::mixed_site())
 }
 

@@ -125,6 +125,13 @@ impl SizeModel {
         }
     }
 
+    /// Whether `label`'s size is the bare symbol `N` (no hint, or `1 * N`):
+    /// a size only known at run time.
+    pub fn is_unknown(&self, label: Label) -> bool {
+        let size = self.size(label);
+        size.degree == 1 && size.coef == 1.0
+    }
+
     /// The size of `label`.
     pub fn size(&self, label: Label) -> Monomial {
         self.hints.get(&label).copied().unwrap_or(Monomial::N)
@@ -410,6 +417,99 @@ pub fn flop_count(
 ) -> Poly {
     let op_factor = num_terms.saturating_sub(1).max(1) + usize::from(inner);
     Poly::from(size_of(labels_involved, sizes) * Monomial::constant(op_factor as f64))
+}
+
+/// One term of a [`LabelPoly`]: `coef` times the product of the sizes of `labels`
+/// (distinct, ascending).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LabelTerm {
+    /// The factor in front, opt_einsum's operations per loop iteration.
+    pub coef: f64,
+    /// The labels whose sizes multiply, each once, ascending.
+    pub labels: Vec<Label>,
+}
+
+/// A polynomial in the label sizes themselves (one variable per label), the
+/// cost of a plan at any sizes: `2 i j k + i k` for `ij,jk->ik` followed by a
+/// copy. The single-`N` [`Poly`] is its value when every size is `N`.
+///
+/// Terms have distinct label sets, none with a zero coefficient, sorted by
+/// label set.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LabelPoly {
+    terms: Vec<LabelTerm>,
+}
+
+impl LabelPoly {
+    /// The terms, sorted by label set.
+    pub fn terms(&self) -> &[LabelTerm] {
+        &self.terms
+    }
+
+    /// Adds `coef` times the product of the sizes of `labels` (repeats count once).
+    pub fn add_product(&mut self, coef: f64, labels: &[Label]) {
+        let mut labels = labels.to_vec();
+        labels.sort_unstable();
+        labels.dedup();
+        match self.terms.binary_search_by(|t| t.labels.cmp(&labels)) {
+            Ok(at) => {
+                self.terms[at].coef += coef;
+                if self.terms[at].coef == 0.0 {
+                    self.terms.remove(at);
+                }
+            }
+            Err(at) if coef != 0.0 => self.terms.insert(at, LabelTerm { coef, labels }),
+            Err(_) => {}
+        }
+    }
+
+    /// Adds every term of `other`, times `factor`.
+    pub fn add_scaled(&mut self, other: &LabelPoly, factor: f64) {
+        for term in &other.terms {
+            self.add_product(term.coef * factor, &term.labels);
+        }
+    }
+
+    /// The value when label `l` has size `size(l)`.
+    pub fn eval(&self, size: impl Fn(Label) -> f64) -> f64 {
+        self.terms
+            .iter()
+            .map(|t| t.labels.iter().fold(t.coef, |p, &l| p * size(l)))
+            .sum()
+    }
+
+    /// The single-`N` polynomial: each label's size from `sizes`.
+    pub fn in_model(&self, sizes: &SizeModel) -> Poly {
+        let mut poly = Poly::zero();
+        for term in &self.terms {
+            poly += size_of(&term.labels, sizes) * Monomial::constant(term.coef);
+        }
+        poly
+    }
+
+    /// The terms both `self` and `other` have, with the smaller coefficient
+    /// (what subtracting from both leaves their difference unchanged).
+    pub fn common(&self, other: &LabelPoly) -> LabelPoly {
+        let mut common = LabelPoly::default();
+        for term in &self.terms {
+            if let Ok(at) = other.terms.binary_search_by(|t| t.labels.cmp(&term.labels)) {
+                let coef = term.coef.min(other.terms[at].coef);
+                if coef > 0.0 {
+                    common.add_product(coef, &term.labels);
+                }
+            }
+        }
+        common
+    }
+}
+
+/// The operation count of a step over `loops` (each label once), opt_einsum's
+/// convention, as a [`LabelPoly`] term: see [`flop_count`].
+pub fn flop_count_in_labels(loops: &[Label], inner: bool, num_terms: usize) -> LabelPoly {
+    let op_factor = num_terms.saturating_sub(1).max(1) + usize::from(inner);
+    let mut poly = LabelPoly::default();
+    poly.add_product(op_factor as f64, loops);
+    poly
 }
 
 #[cfg(test)]

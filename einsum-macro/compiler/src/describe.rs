@@ -1,12 +1,99 @@
 //! The `einsum_plan!` printout: what the macro decided, in the spirit of
 //! numpy's `einsum_path`.
 
-use crate::cost::Poly;
+use crate::candidates::Candidates;
+use crate::cost::{LabelPoly, Poly};
 use crate::ir::{Coefficient, Label, SumOfProducts};
 use crate::plan::{Destination, Kernel, PassKind, Plan, Source, Step};
 use crate::program::Program;
 use crate::subscripts::ellipsis_slot;
 use std::fmt::Write as _;
+
+/// Renders the plans as text: the first candidate in full, then, when there
+/// are several, every candidate with its cost in the label sizes.
+pub fn describe_candidates(program: &Program, candidates: &Candidates) -> String {
+    let sop = &candidates.sop;
+    let mut out = describe(program, sop, &candidates.candidates[0].plan);
+    if candidates.candidates.len() < 2 {
+        return out;
+    }
+    let names = display_names(sop);
+    let value_text = |plan: &Plan, v: usize| match sop.sum_index(v) {
+        Some(k) => format!("#{}", plan.sums[k].intermediate),
+        None => program.values[v].text.clone(),
+    };
+    let winner = candidates.winner_for_equal_sizes();
+    let _ = write!(
+        out,
+        "\ncandidate plans: {}, the cheapest at the actual sizes runs \
+         (costs in the label sizes; candidate 1 is the plan above)",
+        candidates.candidates.len()
+    );
+    for (k, candidate) in candidates.candidates.iter().enumerate() {
+        let note = if k == winner {
+            " (the cheapest when all sizes are equal)"
+        } else {
+            ""
+        };
+        let _ = write!(
+            out,
+            "\ncandidate {}{note}: cost {}",
+            k + 1,
+            label_poly_text(&candidate.cost, &names)
+        );
+        if k > 0 {
+            let plan = &candidate.plan;
+            for (s, step) in plan.steps.iter().enumerate() {
+                let _ = write!(
+                    out,
+                    "\n  {}",
+                    step_text(s, step, &names, &|v| value_text(plan, v))
+                );
+            }
+        }
+    }
+    out
+}
+
+/// `2 i j k + i k`: each term its coefficient (left out when 1) and the
+/// names of its labels, alphabetically, the terms in alphabetical order.
+fn label_poly_text(poly: &LabelPoly, names: &[String]) -> String {
+    let mut terms: Vec<(f64, String)> = poly
+        .terms()
+        .iter()
+        .map(|term| {
+            let mut labels: Vec<&str> = term
+                .labels
+                .iter()
+                .map(|l| names[l.0 as usize].as_str())
+                .collect();
+            labels.sort_unstable();
+            (term.coef, labels.join(" "))
+        })
+        .collect();
+    terms.sort_by(|a, b| a.1.cmp(&b.1));
+    let mut text = String::new();
+    for (t, (coef, labels)) in terms.iter().enumerate() {
+        let coef = if t == 0 {
+            *coef
+        } else {
+            text.push_str(if *coef < 0.0 { " - " } else { " + " });
+            coef.abs()
+        };
+        let mut factors: Vec<String> = Vec::new();
+        if coef != 1.0 || labels.is_empty() {
+            factors.push(Poly::from(crate::cost::Monomial::constant(coef)).to_string());
+        }
+        if !labels.is_empty() {
+            factors.push(labels.clone());
+        }
+        text.push_str(&factors.join(" "));
+    }
+    if text.is_empty() {
+        text.push('0');
+    }
+    text
+}
 
 /// Renders the plan as text.
 pub fn describe(program: &Program, sop: &SumOfProducts, plan: &Plan) -> String {
@@ -428,5 +515,31 @@ mod tests {
         let text = printout(&p);
         assert!(text.contains("materialized binding `b0` #0"), "{text}");
         assert!(text.contains("of 1 term\n"), "{text}");
+    }
+
+    #[test]
+    fn candidates_are_listed_with_their_costs_in_label_sizes() {
+        let p = program(vec![], call("ij,jk,kl->il", [var("a"), var("b"), var("c")]));
+        let candidates = Candidates::generate(&p);
+        let text = describe_candidates(&p, &candidates);
+        println!("{text}");
+        assert!(text.contains("candidate plans: 2,"), "{text}");
+        // Each order's opt_einsum count, one variable per label.
+        let costs = ["cost 2 i j k + 2 i k l", "cost 2 i j l + 2 j k l"];
+        let listed: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("candidate ") && !l.starts_with("candidate plans"))
+            .collect();
+        assert_eq!(listed.len(), 2, "{text}");
+        assert!(listed[0].starts_with("candidate 1 (the cheapest when all sizes are equal)"));
+        for line in &listed {
+            assert!(costs.iter().any(|c| line.ends_with(c)), "{line}");
+        }
+        assert_ne!(listed[0].split(": ").nth(1), listed[1].split(": ").nth(1));
+        // The second candidate's steps follow its line.
+        assert!(text.contains("\n  step 1: "), "{text}");
+        let matmul = program(vec![], call("ij,jk->ik", [var("a"), var("b")]));
+        let one = describe_candidates(&matmul, &Candidates::generate(&matmul));
+        assert!(!one.contains("candidate"), "{one}");
     }
 }

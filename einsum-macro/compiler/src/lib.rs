@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! tokens --parse--> MacroInput --validate--> Program + Syntax --distribute--> SumOfProducts
-//!        --plan--> Plan --fuse--> Plan --codegen--> Rust block calling <facade>::__private
+//!        --plan (candidates)--> Plans --fuse--> Plans --codegen (+select)--> Rust block calling <facade>::__private
 //!                                      --describe--> plan text
 //! ```
 //!
@@ -20,6 +20,8 @@
 //! The stage modules are public so that tests and benchmarks can run one
 //! stage on plain data; they are internal, not a stable API.
 
+#[doc(hidden)]
+pub mod candidates;
 #[doc(hidden)]
 pub mod codegen;
 #[doc(hidden)]
@@ -45,6 +47,8 @@ pub mod path;
 pub mod plan;
 #[doc(hidden)]
 pub mod program;
+#[doc(hidden)]
+pub mod select;
 #[doc(hidden)]
 pub mod subscripts;
 #[cfg(test)]
@@ -87,12 +91,11 @@ pub fn expand_in(krate: TokenStream, input: TokenStream, output: Output) -> Toke
         Err(errors) => return compile_errors(&errors),
     };
     syntax.krate = krate;
-    let (sop, mut plan) = plan::plan_best(&program);
-    fuse::fuse(&mut plan, &sop);
+    let candidates = candidates::Candidates::generate(&program);
     match output {
-        Output::Code(on_error) => codegen::generate(&program, &syntax, &sop, &plan, on_error),
+        Output::Code(on_error) => codegen::generate(&program, &syntax, &candidates, on_error),
         Output::Description => {
-            let text = describe::describe(&program, &sop, &plan);
+            let text = describe::describe_candidates(&program, &candidates);
             quote::quote!(#text)
         }
     }

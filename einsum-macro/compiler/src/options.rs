@@ -24,6 +24,9 @@ pub struct Options {
     pub sizes: Vec<(char, SizeExpr)>,
     /// No intermediate may have more elements than this.
     pub max_intermediate: Option<SizeExpr>,
+    /// `#![__record_candidate]`, undocumented, for tests: the generated code
+    /// records which candidate plan it ran (`__private::last_candidate`).
+    pub record_candidate: bool,
 }
 
 const KNOWN: &str = "`sizes(i = 1000, k = 10 * N)` and `max_intermediate(N^2)`";
@@ -69,6 +72,7 @@ pub fn read(attributes: &[Attribute], used: &[char], errors: &mut Vec<syn::Error
                     )),
                 }
             }
+            (Some("__record_candidate"), Meta::Path(_)) => options.record_candidate = true,
             (Some(name @ ("sizes" | "max_intermediate")), _) => {
                 let example = if name == "sizes" {
                     "sizes(i = 1000)"

@@ -86,7 +86,26 @@ pub fn search(
     sizes: &SizeModel,
     memory_limit: Option<Poly>,
 ) -> Result<Path, MemoryLimitExceeded> {
-    if inputs.len() <= EXACT_SEARCH_MAX_OPERANDS {
+    search_bounded(
+        inputs,
+        output,
+        sizes,
+        memory_limit,
+        EXACT_SEARCH_MAX_OPERANDS,
+    )
+}
+
+/// [`search`], exact only up to `exact_max_operands` operands (at most
+/// [`OPTIMAL_MAX_OPERANDS`]): the candidate generator plans many size
+/// scenarios and searches large networks greedily.
+pub fn search_bounded(
+    inputs: &[Vec<Label>],
+    output: &[Label],
+    sizes: &SizeModel,
+    memory_limit: Option<Poly>,
+    exact_max_operands: usize,
+) -> Result<Path, MemoryLimitExceeded> {
+    if inputs.len() <= exact_max_operands.min(OPTIMAL_MAX_OPERANDS) {
         optimal(inputs, output, sizes, memory_limit)
     } else if inputs.len() <= GREEDY_MAX_OPERANDS {
         greedy(inputs, output, sizes, memory_limit)

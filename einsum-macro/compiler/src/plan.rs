@@ -10,7 +10,9 @@
 //! (the same operands and labels, up to renaming) are computed once and
 //! shared between terms.
 
-use crate::cost::{flop_count, size_of, Monomial, Poly, SizeModel};
+use crate::cost::{
+    flop_count, flop_count_in_labels, size_of, LabelPoly, Monomial, Poly, SizeModel,
+};
 use crate::distribute;
 use crate::ir::{Coefficient, Factor, Label, SumOfProducts, Term};
 use crate::options::{Options, SizeExpr};
@@ -86,6 +88,18 @@ pub struct Step {
     pub write: Write,
     /// Operation count, opt_einsum's convention.
     pub cost: Poly,
+}
+
+impl Step {
+    /// The operation count as a polynomial in the label sizes (opt_einsum's
+    /// convention): [`Step::cost`] in the plan's size model.
+    pub fn label_cost(&self) -> LabelPoly {
+        let inner = self
+            .loops
+            .iter()
+            .any(|l| !self.destination_labels.contains(l));
+        flop_count_in_labels(&self.loops, inner, self.inputs.len())
+    }
 }
 
 /// An intermediate tensor.
@@ -184,6 +198,26 @@ impl Plan {
             total += &step.cost;
         }
         total
+    }
+
+    /// The cost of every step as a polynomial in the label sizes: its value
+    /// at the sizes of [`Plan::sizes`] is [`Plan::cost`], its value at the
+    /// actual sizes the exact operation count (opt_einsum's convention).
+    pub fn label_cost(&self) -> LabelPoly {
+        let mut total = LabelPoly::default();
+        for step in &self.steps {
+            total.add_scaled(&step.label_cost(), 1.0);
+        }
+        total
+    }
+
+    /// Recomputes the steps' costs in the size model `sizes`, which becomes
+    /// the plan's (the terms' costs stay as planned).
+    pub fn recost_steps(&mut self, sizes: SizeModel) {
+        for step in &mut self.steps {
+            step.cost = step.label_cost().in_model(&sizes);
+        }
+        self.sizes = sizes;
     }
 
     /// The size of the largest intermediate (zero without any).
@@ -295,8 +329,29 @@ impl Candidate {
 pub fn plan(sop: &SumOfProducts, options: &Options, target: Option<TargetKind>) -> Plan {
     let sizes = size_model(sop, options);
     let memory_limit = options.max_intermediate.map(|s| Poly::from(monomial(s)));
+    plan_in(
+        sop,
+        sizes,
+        memory_limit,
+        target,
+        path::EXACT_SEARCH_MAX_OPERANDS,
+    )
+}
+
+/// [`plan`] with the label sizes of `sizes` (concrete numbers when the
+/// candidate generator plans for one size scenario) and `memory_limit` in the
+/// same terms; each term's path is exact up to `exact_max_operands`
+/// operands, greedy beyond.
+pub fn plan_in(
+    sop: &SumOfProducts,
+    sizes: SizeModel,
+    memory_limit: Option<Poly>,
+    target: Option<TargetKind>,
+    exact_max_operands: usize,
+) -> Plan {
     let mut planner = Planner {
         sop,
+        exact_max_operands,
         sizes,
         memory_limit,
         steps: Vec::new(),
@@ -344,7 +399,7 @@ pub fn plan(sop: &SumOfProducts, options: &Options, target: Option<TargetKind>) 
     plan
 }
 
-fn monomial(s: SizeExpr) -> Monomial {
+pub(crate) fn monomial(s: SizeExpr) -> Monomial {
     Monomial::new(s.coefficient, s.degree)
 }
 
@@ -352,7 +407,7 @@ fn monomial(s: SizeExpr) -> Monomial {
 ///
 /// An ellipsis counts as one axis of size `N`: its innermost slot (the one
 /// covered whenever the ellipsis covers anything) has size `N`, the others 1.
-fn size_model(sop: &SumOfProducts, options: &Options) -> SizeModel {
+pub(crate) fn size_model(sop: &SumOfProducts, options: &Options) -> SizeModel {
     let hints = sop.label_chars.iter().enumerate().filter_map(|(l, c)| {
         if let Some(slot) = ellipsis_slot(*c) {
             let size = if slot + 1 == ELLIPSIS_SLOTS {
@@ -414,6 +469,8 @@ struct Stored {
 
 struct Planner<'a> {
     sop: &'a SumOfProducts,
+    /// Paths are exact up to this many operands, greedy beyond.
+    exact_max_operands: usize,
     sizes: SizeModel,
     memory_limit: Option<Poly>,
     steps: Vec<Step>,
@@ -561,8 +618,13 @@ impl Planner<'_> {
                 }
             }
             let labels: Vec<Vec<Label>> = operands.iter().map(|o| o.labels.clone()).collect();
-            let found = match path::search(&labels, output, &self.sizes, self.memory_limit.clone())
-            {
+            let found = match path::search_bounded(
+                &labels,
+                output,
+                &self.sizes,
+                self.memory_limit.clone(),
+                self.exact_max_operands,
+            ) {
                 Ok(p) => p,
                 Err(exceeded) => {
                     over_memory_limit = true;
