@@ -338,6 +338,10 @@ pub mod __private {
     pub use einsum_macro::{einsum, einsum_plan, try_einsum};
     pub use einsum_runtime::allocation::{check_allocations, zeros, zeros_dyn, Allocation};
     pub use einsum_runtime::combination::combine;
+    pub use einsum_runtime::emitted::{
+        accumulate, add_product, force_path, product, read, runs_emitted, sum, write, Scalar,
+        EMITTED_BATCH_WORK, EMITTED_GEMM_WORK, EMITTED_LOOP_WORK,
+    };
     pub use einsum_runtime::fresh::{combine_new, contract_new, gemm_new};
     pub use einsum_runtime::fused::{contract_fused, FusedStep};
     pub use einsum_runtime::gemm::{gemm, Roles};

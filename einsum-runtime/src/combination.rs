@@ -11,7 +11,7 @@
 
 use crate::kernels::Write;
 use crate::scalar::{add, scale};
-use crate::strided::{Strided, StridedMut};
+use crate::strided::{Strided, StridedMut, PADDED_LOOPS};
 use crate::walk::{advance, offset_inputs};
 use ndarray::LinalgScalar;
 
@@ -44,6 +44,58 @@ use ndarray::LinalgScalar;
 /// If the operands were checked against different loop spaces, or some loop
 /// is not an axis of the output.
 pub fn combine<T: LinalgScalar, const L: usize, const P: usize>(
+    out: StridedMut<'_, T, L>,
+    inputs: [Strided<'_, T, L>; P],
+    alphas: [T; P],
+    write: Write,
+) {
+    // A constant condition: only the branch taken is compiled.
+    if const { L > PADDED_LOOPS } {
+        return combine_any(out, inputs, alphas, write);
+    }
+    let space = out.space().padded();
+    out.assert_inputs_in_space(&inputs);
+    let mut out = out.padded(&space);
+    let inputs = inputs.map(|input| input.padded(&space));
+    if P == 0 {
+        return combine_padded::<T, 0>(out, [], [], write);
+    }
+    // At most `CHUNK` arrays a pass, the later passes adding into the first:
+    // one kernel per chunk length instead of one per sum length.
+    for (chunk, (inputs, alphas)) in inputs.chunks(CHUNK).zip(alphas.chunks(CHUNK)).enumerate() {
+        let write = if chunk == 0 { write } else { Write::Accumulate };
+        let out = out.reborrow();
+        match inputs.len() {
+            1 => combine_padded::<T, 1>(out, as_array(inputs), as_array(alphas), write),
+            2 => combine_padded::<T, 2>(out, as_array(inputs), as_array(alphas), write),
+            3 => combine_padded::<T, 3>(out, as_array(inputs), as_array(alphas), write),
+            _ => combine_padded::<T, CHUNK>(out, as_array(inputs), as_array(alphas), write),
+        }
+    }
+}
+
+/// The arrays a pass of [`combine`] adds at most.
+const CHUNK: usize = 4;
+
+/// A chunk of [`combine`]'s inputs as an array.
+fn as_array<X: Copy, const N: usize>(chunk: &[X]) -> [X; N] {
+    chunk.try_into().expect("a chunk of its length")
+}
+
+/// [`combine`] over [`PADDED_LOOPS`] loops: compiled once per element type
+/// and number of arrays (up to [`CHUNK`]), out of line.
+#[inline(never)]
+pub(crate) fn combine_padded<T: LinalgScalar, const P: usize>(
+    out: StridedMut<'_, T, PADDED_LOOPS>,
+    inputs: [Strided<'_, T, PADDED_LOOPS>; P],
+    alphas: [T; P],
+    write: Write,
+) {
+    combine_any(out, inputs, alphas, write)
+}
+
+/// [`combine`] over any number of loops and arrays.
+fn combine_any<T: LinalgScalar, const L: usize, const P: usize>(
     out: StridedMut<'_, T, L>,
     inputs: [Strided<'_, T, L>; P],
     alphas: [T; P],
@@ -233,6 +285,39 @@ mod tests {
                     2.0 * c[[i, j]] - c[[j, i]],
                     "n = {n}, ({i}, {j})"
                 );
+            }
+        }
+    }
+
+    /// Seven arrays: two chunks (`CHUNK` arrays, then the rest added in),
+    /// overwriting a NaN-filled output and then accumulating into it.
+    #[test]
+    fn more_arrays_than_a_chunk() {
+        let n = if cfg!(miri) { 2 } else { 5 };
+        let c = Array::from_shape_fn((n, n), |(i, j)| (i * 31 + j * 7) as f64);
+        let mut r = Array2::<f64>::from_elem((n, n), f64::NAN);
+        let space = LoopSpace::new([n, n]);
+        let vc = View::<f64, 2>::new(&c, &SITE, 0).unwrap();
+        let (rows, columns) = (vc.in_loops(&space, [0, 1]), vc.in_loops(&space, [1, 0]));
+        let inputs = [rows, columns, rows, columns, rows, columns, rows];
+        let alphas = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0];
+        let mut out = ViewMut::new(&mut r, [n, n], &SITE, "r").unwrap();
+        combine(
+            out.in_loops(&space, [0, 1]),
+            inputs,
+            alphas,
+            Write::Overwrite,
+        );
+        combine(
+            out.in_loops(&space, [0, 1]),
+            inputs,
+            alphas,
+            Write::Accumulate,
+        );
+        for i in 0..n {
+            for j in 0..n {
+                let once = 16.0 * c[[i, j]] + 12.0 * c[[j, i]];
+                assert_eq!(r[[i, j]], 2.0 * once, "({i}, {j})");
             }
         }
     }

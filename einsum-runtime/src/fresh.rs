@@ -31,7 +31,6 @@ use std::mem::MaybeUninit;
 /// # Panics
 /// As `contract`, and if an axis does not have its loop's size, two axes
 /// share a loop, or one of the `n_free` free loops is no axis.
-#[inline(always)]
 pub fn contract_new<T, const R: usize, const L: usize, const K: usize>(
     shape: [usize; R],
     axis_loops: [usize; R],
@@ -76,7 +75,6 @@ where
 ///
 /// # Panics
 /// As `gemm`, and as [`contract_new`].
-#[inline(always)]
 pub fn gemm_new<T, const R: usize, const L: usize>(
     shape: [usize; R],
     axis_loops: [usize; R],
@@ -115,7 +113,6 @@ where
 ///
 /// # Panics
 /// As `combine`, and as [`contract_new`].
-#[inline(always)]
 pub fn combine_new<T, const R: usize, const L: usize, const P: usize>(
     shape: [usize; R],
     axis_loops: [usize; R],
@@ -141,10 +138,7 @@ where
 /// output whose axes are distinct loops of their own sizes, one on each free
 /// loop and none on a summed loop (every index of the free loops is visited;
 /// with summed loops the output is first zeroed), and read an element only
-/// after writing it. The functions above are
-/// inlined into the macro's code with the kernels' checks and plain loops,
-/// which is why this is a value rather than a function taking the step as a
-/// closure: closures that large were left out of line.
+/// after writing it.
 struct Fresh<'s, T, const R: usize, const L: usize> {
     array: Array<MaybeUninit<T>, Dim<[usize; R]>>,
     axis_loops: [usize; R],

@@ -10,7 +10,7 @@
 //! transposed (`a[j,k] a[k,j]`) finds its other tile in cache too.
 
 use crate::kernels::{Nest, Write, LONG_STRIDE};
-use crate::strided::{Strided, StridedMut};
+use crate::strided::{Strided, StridedMut, PADDED_LOOPS};
 use crate::sweep::{sweep_block, sweep_roles, TwoInnermost};
 use crate::walk::{advance, fill_zero, offset_inputs, StepPointers};
 use ndarray::LinalgScalar;
@@ -63,6 +63,36 @@ pub struct FusedStep<'a, T, const L: usize> {
 /// # Panics
 /// If the steps were checked against different loop spaces.
 pub fn contract_fused<T: LinalgScalar + Send + Sync, const L: usize, const P: usize>(
+    steps: [FusedStep<'_, T, L>; P],
+) {
+    // A constant condition: only the branch taken is compiled.
+    if const { L > PADDED_LOOPS } {
+        return contract_fused_any(steps);
+    }
+    let Some(space) = steps.first().map(|s| s.out.space().padded()) else {
+        return;
+    };
+    let steps = steps.map(|step| FusedStep {
+        out: step.out.padded(&space),
+        inputs: step.inputs.map(|input| input.padded(&space)),
+        alpha: step.alpha,
+        write: step.write,
+    });
+    contract_fused_padded(steps)
+}
+
+/// [`contract_fused`] over [`PADDED_LOOPS`] loops: compiled once per
+/// element type and number of steps, out of line.
+#[inline(never)]
+pub(crate) fn contract_fused_padded<T: LinalgScalar + Send + Sync, const P: usize>(
+    steps: [FusedStep<'_, T, PADDED_LOOPS>; P],
+) {
+    contract_fused_any(steps)
+}
+
+/// [`contract_fused`] over any number of loops.
+#[inline(always)]
+fn contract_fused_any<T: LinalgScalar + Send + Sync, const L: usize, const P: usize>(
     steps: [FusedStep<'_, T, L>; P],
 ) {
     let Some(first) = steps.first() else { return };

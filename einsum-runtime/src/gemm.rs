@@ -11,7 +11,7 @@
 //! for GEMM to pay, run in the loop kernel instead.
 
 use crate::kernels::{contract, Write};
-use crate::strided::{Strided, StridedMut};
+use crate::strided::{Strided, StridedMut, PADDED_LOOPS};
 use crate::walk::{advance, fill_zero, LoopList};
 use ndarray::LinalgScalar;
 use num_complex::Complex;
@@ -84,8 +84,46 @@ impl Roles {
 /// # Panics
 /// If the roles do not cover the loops, the operands were checked against
 /// different loop spaces, or the output has an axis on a k loop.
-#[inline(always)]
 pub fn gemm<T: LinalgScalar + Send + Sync, const L: usize>(
+    roles: Roles,
+    out: StridedMut<'_, T, L>,
+    a: Strided<'_, T, L>,
+    b: Strided<'_, T, L>,
+    alpha: T,
+    write: Write,
+) {
+    // A constant condition: only the branch taken is compiled.
+    if const { L <= PADDED_LOOPS } {
+        let space = out.space().padded();
+        // The padding loops (size 1, in front) are batch loops.
+        let roles = Roles {
+            batch: roles.batch + (PADDED_LOOPS - L),
+            ..roles
+        };
+        let (a, b) = (a.padded(&space), b.padded(&space));
+        gemm_padded(roles, out.padded(&space), a, b, alpha, write);
+    } else {
+        gemm_any(roles, out, a, b, alpha, write);
+    }
+}
+
+/// [`gemm`] over [`PADDED_LOOPS`] loops: compiled once per element type,
+/// out of line.
+#[inline(never)]
+pub(crate) fn gemm_padded<T: LinalgScalar + Send + Sync>(
+    roles: Roles,
+    out: StridedMut<'_, T, PADDED_LOOPS>,
+    a: Strided<'_, T, PADDED_LOOPS>,
+    b: Strided<'_, T, PADDED_LOOPS>,
+    alpha: T,
+    write: Write,
+) {
+    gemm_any(roles, out, a, b, alpha, write)
+}
+
+/// [`gemm`] over any number of loops.
+#[inline(always)]
+fn gemm_any<T: LinalgScalar + Send + Sync, const L: usize>(
     roles: Roles,
     out: StridedMut<'_, T, L>,
     a: Strided<'_, T, L>,

@@ -8,7 +8,7 @@
 
 use crate::reduce::{product, reduce};
 use crate::scalar::{add, is_complex, is_one, is_unit_coefficient, mul, scale};
-use crate::strided::{Strided, StridedMut};
+use crate::strided::{Strided, StridedMut, PADDED_LOOPS};
 use crate::walk::{advance, fill_zero, offset_inputs};
 use ndarray::LinalgScalar;
 use std::mem::MaybeUninit;
@@ -49,8 +49,42 @@ pub enum Write {
 /// # Panics
 /// If the operands were checked against different loop spaces, or the output
 /// has an axis on a summed loop (one of the loops from `n_free` on).
-#[inline(always)]
 pub fn contract<T: LinalgScalar + Send + Sync, const L: usize, const K: usize>(
+    n_free: usize,
+    out: StridedMut<'_, T, L>,
+    inputs: [Strided<'_, T, L>; K],
+    alpha: T,
+    write: Write,
+) {
+    out.assert_inputs_in_space(&inputs);
+    out.assert_free_loops(n_free);
+    // A constant condition: only the branch taken is compiled.
+    if const { L <= PADDED_LOOPS } {
+        let space = out.space().padded();
+        let pad = PADDED_LOOPS - L;
+        let inputs = inputs.map(|input| input.padded(&space));
+        contract_padded(n_free + pad, out.padded(&space), inputs, alpha, write);
+    } else {
+        contract_any(n_free, out, inputs, alpha, write);
+    }
+}
+
+/// [`contract`] over [`PADDED_LOOPS`] loops: compiled once per element
+/// type and input count, out of line.
+#[inline(never)]
+pub(crate) fn contract_padded<T: LinalgScalar + Send + Sync, const K: usize>(
+    n_free: usize,
+    out: StridedMut<'_, T, PADDED_LOOPS>,
+    inputs: [Strided<'_, T, PADDED_LOOPS>; K],
+    alpha: T,
+    write: Write,
+) {
+    contract_any(n_free, out, inputs, alpha, write)
+}
+
+/// [`contract`] over any number of loops.
+#[inline(always)]
+fn contract_any<T: LinalgScalar + Send + Sync, const L: usize, const K: usize>(
     n_free: usize,
     out: StridedMut<'_, T, L>,
     inputs: [Strided<'_, T, L>; K],
@@ -86,9 +120,8 @@ pub fn contract<T: LinalgScalar + Send + Sync, const L: usize, const K: usize>(
 }
 
 /// `contract` for steps too large for plain loops: a [`Nest`] in an order
-/// chosen from the strides. Kept out of line, unlike the checks and the
-/// plain loops before it: those are inlined into the macro's code, so that
-/// the operands' strides stay in registers for tiny steps.
+/// chosen from the strides, out of line. (The smallest steps do not get
+/// here: the macro emits their loops, see `crate::emitted`.)
 ///
 /// # Safety
 /// What `contract` checks: the output and the inputs were checked against

@@ -29,11 +29,15 @@ pub mod allocation;
 #[doc(hidden)]
 pub mod combination;
 #[doc(hidden)]
+pub mod emitted;
+#[doc(hidden)]
 pub mod fresh;
 #[doc(hidden)]
 pub mod fused;
 #[doc(hidden)]
 pub mod gemm;
+#[doc(hidden)]
+pub mod instances;
 #[doc(hidden)]
 pub mod kernels;
 #[doc(hidden)]

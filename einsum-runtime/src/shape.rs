@@ -619,6 +619,7 @@ pub fn bind_ellipsis<const S: usize>(
 /// let err = bind(&[(&X, 2), (&Y, 5)]).unwrap_err();
 /// assert_eq!(err.to_string(), "einsum!(\"i,i->i\"): label 'i' is 2 in operand 0 (`x`) but 5 in operand 1 (`y`)");
 /// ```
+#[inline]
 pub fn bind(occurrences: &[(&'static LabelAxis, usize)]) -> Result<usize, EinsumError> {
     let mut fixed: Option<(&LabelAxis, usize)> = None;
     for &(axis, size) in occurrences.iter().filter(|o| o.1 != 1) {

@@ -136,6 +136,43 @@ impl<const L: usize> LoopSpace<L> {
     }
 }
 
+/// The loop count of the shared kernels. A step of up to this many loops is
+/// padded to exactly this many before it enters a kernel, with loops of size
+/// 1 in front that no operand moves along, so that each kernel is compiled
+/// once per element type (in the runtime itself, whose debug builds share
+/// their instantiations with the crates using them) instead of once per
+/// loop count at every call site. An ellipsis alone brings 8 loops.
+///
+/// Under Miri it is 4: the padding is the same code at any count, and the
+/// kernels interpret four times fewer loops; steps of more loops then take
+/// the unpadded kernels, which the tests reach that way.
+pub const PADDED_LOOPS: usize = if cfg!(miri) { 4 } else { 16 };
+
+impl<const L: usize> LoopSpace<L> {
+    /// This space with `PADDED_LOOPS - L` loops of size 1 in front.
+    ///
+    /// # Panics
+    /// If it has more than [`PADDED_LOOPS`] loops.
+    #[inline]
+    pub(crate) fn padded(&self) -> LoopSpace<PADDED_LOOPS> {
+        let pad = PADDED_LOOPS
+            .checked_sub(L)
+            .expect("einsum: too many loops to pad");
+        let mut sizes = [1; PADDED_LOOPS];
+        sizes[pad..].copy_from_slice(&self.sizes);
+        LoopSpace { sizes }
+    }
+}
+
+/// `strides` moved behind the padding loops of [`LoopSpace::padded`], which
+/// get stride 0.
+#[inline]
+fn padded_strides<const L: usize>(strides: &[isize; L]) -> [isize; PADDED_LOOPS] {
+    let mut padded = [0; PADDED_LOOPS];
+    padded[PADDED_LOOPS - L..].copy_from_slice(strides);
+    padded
+}
+
 /// An input of one step: a stride per loop, valid for every index of the
 /// loop space it was checked against.
 #[derive(Debug, Clone, Copy)]
@@ -165,6 +202,32 @@ impl<'a, T, const L: usize> Strided<'a, T, L> {
     #[inline(always)]
     pub(crate) fn space(&self) -> &'a LoopSpace<L> {
         self.space
+    }
+
+    /// This input in `space`, the padded form of its own space
+    /// ([`LoopSpace::padded`]): the padding loops have only index 0, which
+    /// adds nothing to an offset, so every index is still in range.
+    ///
+    /// # Panics
+    /// If `space` is not the padded form of this input's space.
+    #[inline]
+    pub(crate) fn padded<'s>(
+        &self,
+        space: &'s LoopSpace<PADDED_LOOPS>,
+    ) -> Strided<'s, T, PADDED_LOOPS>
+    where
+        'a: 's,
+    {
+        assert!(
+            &self.space.padded() == space,
+            "einsum: padded into another loop space"
+        );
+        Strided {
+            ptr: self.ptr,
+            strides: padded_strides(&self.strides),
+            space,
+            life: PhantomData,
+        }
     }
 }
 
@@ -257,6 +320,47 @@ impl<'a, T, const L: usize> StridedMut<'a, T, L> {
     #[inline(always)]
     pub(crate) fn indexed(&self) -> [bool; L] {
         self.indexed
+    }
+
+    /// This output in `space`, the padded form of its own space (see
+    /// [`Strided::padded`]). The padding loops count as output axes of
+    /// length 1 (stride 0): free loops, written once.
+    ///
+    /// # Panics
+    /// If `space` is not the padded form of this output's space.
+    #[inline]
+    pub(crate) fn padded<'s>(
+        self,
+        space: &'s LoopSpace<PADDED_LOOPS>,
+    ) -> StridedMut<'s, T, PADDED_LOOPS>
+    where
+        'a: 's,
+    {
+        assert!(
+            &self.space.padded() == space,
+            "einsum: padded into another loop space"
+        );
+        let mut indexed = [true; PADDED_LOOPS];
+        indexed[PADDED_LOOPS - L..].copy_from_slice(&self.indexed);
+        StridedMut {
+            ptr: self.ptr,
+            strides: padded_strides(&self.strides),
+            space,
+            indexed,
+            life: PhantomData,
+        }
+    }
+
+    /// This output, borrowed for one step of several that write it.
+    #[inline]
+    pub(crate) fn reborrow(&mut self) -> StridedMut<'_, T, L> {
+        StridedMut {
+            ptr: self.ptr,
+            strides: self.strides,
+            space: self.space,
+            indexed: self.indexed,
+            life: PhantomData,
+        }
     }
 
     /// Panics unless every input was checked against the output's space.

@@ -6,6 +6,7 @@
 
 use crate::candidates::Candidates;
 use crate::ir::{Coefficient, Label, SumOfProducts};
+use crate::loops;
 use crate::owners::{self, Owner};
 use crate::parse::{is_number, source_text, SpanRange};
 use crate::plan::{Destination, Kernel, Pass, PassKind, Plan, Source, Step, Write};
@@ -488,7 +489,10 @@ fn check_allocations(
         }
         text
     };
-    let result = program.target.is_none().then(|| {
+    // A result of rank 0 always fits: nothing to check at run time (unless
+    // there are no operands: the check then declares the element witness).
+    let no_operands = sop.leaves.iter().all(Option::is_none);
+    let result = (program.target.is_none() && (!sop.output.is_empty() || no_operands)).then(|| {
         let shape = match output_ellipsis {
             Some((_, _, shape)) => quote!(&#shape),
             None => quote!(&[#(#output_shape),*]),
@@ -606,6 +610,7 @@ fn generate_step(
         alpha,
         write,
     } = step_operands(step, &step.loops, plan, out_view, &space, rt);
+    let emitted_alpha = alpha.clone();
     let call = match step.kernel {
         Kernel::Loops { n_free } if creates => quote!(
             #rt::contract_new([#(#shape),*], [#(#axes),*], &#space, #n_free, [#(#inputs),*], #alpha)
@@ -626,10 +631,48 @@ fn generate_step(
             }
         }
     };
-    quote!({
-        let #space = #rt::LoopSpace::new([#(#sizes),*]);
-        #call
-    })
+    let names = |source: &Source| match source {
+        Source::Leaf(value) => {
+            let view = view_ident(*value);
+            quote!(#view)
+        }
+        Source::Intermediate(k) => {
+            let name = intermediate_ident(*k);
+            let rank = plan.intermediates[*k].labels.len();
+            quote!(#rt::View::<_, #rank>::whole(&#name))
+        }
+    };
+    let context = loops::Context {
+        rt,
+        space: &space,
+        out_view,
+        alpha: emitted_alpha,
+        runtime: call.clone(),
+    };
+    let call = loops::emitted_step(step, creates, &shape, &names, context).unwrap_or(call);
+    pass_block(
+        plan,
+        quote!(
+            let #space = #rt::LoopSpace::new([#(#sizes),*]);
+            #call
+        ),
+        creates,
+    )
+}
+
+/// The code of one pass, `body`, as a block; with several passes, as a
+/// closure called at once (`creates`: evaluating to the array the pass
+/// creates). A debug build gives every local of a function its own stack
+/// slot, so a block per pass in one function would grow the stack with the
+/// number of passes (a 149-step sum overflowed 2 MiB); each closure is a
+/// function of its own, whose frame is gone once it returns. Optimized
+/// builds inline them.
+fn pass_block(plan: &Plan, body: TokenStream, creates: bool) -> TokenStream {
+    match (plan.passes.len() > 1, creates) {
+        (false, _) => quote!({ #body }),
+        (true, true) => quote!((|| { #body })()),
+        (true, false) => quote!((|| { #body })();),
+    }
 }
 
 /// Whether `pass` (one step, or a sum pass) alone writes its destination,
@@ -684,10 +727,14 @@ fn generate_fused(steps: &[Step], plan: &Plan, out_view: &Ident, rt: &TokenStrea
         } = step_operands(step, &step.inputs[0].1, plan, out_view, &space, rt);
         quote!(#rt::FusedStep { out: #destination, inputs: [#(#inputs),*], alpha: #alpha, write: #write })
     });
-    quote!({
-        let #space = #rt::LoopSpace::new([#(#sizes),*]);
-        #rt::contract_fused([#(#members),*]);
-    })
+    pass_block(
+        plan,
+        quote!(
+            let #space = #rt::LoopSpace::new([#(#sizes),*]);
+            #rt::contract_fused([#(#members),*]);
+        ),
+        false,
+    )
 }
 
 /// One pass over the destination the steps share, each adding one array
@@ -722,10 +769,14 @@ fn generate_sum(
     } else {
         quote!(#rt::combine(#destination, [#(#inputs),*], [#(#alphas),*], #write);)
     };
-    quote!({
-        let #space = #rt::LoopSpace::new([#(#sizes),*]);
-        #call
-    })
+    pass_block(
+        plan,
+        quote!(
+            let #space = #rt::LoopSpace::new([#(#sizes),*]);
+            #call
+        ),
+        creates,
+    )
 }
 
 /// A step's operands viewed in the loop space `space` whose loops are `loops`.

@@ -34,6 +34,7 @@ pub mod distribute;
 pub mod fuse;
 #[doc(hidden)]
 pub mod ir;
+mod loops;
 #[doc(hidden)]
 pub mod options;
 #[doc(hidden)]
