@@ -650,24 +650,29 @@ fn generate_step(
         runtime: call.clone(),
     };
     let call = loops::emitted_step(step, creates, &shape, &names, context).unwrap_or(call);
-    pass_block(
-        plan,
-        quote!(
-            let #space = #rt::LoopSpace::new([#(#sizes),*]);
-            #call
-        ),
-        creates,
-    )
+    pass_block(plan, &space, &sizes, rt, call, creates)
 }
 
-/// The code of one pass, `body`, as a block; with several passes, as a
+/// The code of one pass, `call` in the loop space `space` of `sizes` (bound
+/// first), as a block; with several passes, as a
 /// closure called at once (`creates`: evaluating to the array the pass
 /// creates). A debug build gives every local of a function its own stack
 /// slot, so a block per pass in one function would grow the stack with the
 /// number of passes (a 149-step sum overflowed 2 MiB); each closure is a
 /// function of its own, whose frame is gone once it returns. Optimized
 /// builds inline them.
-fn pass_block(plan: &Plan, body: TokenStream, creates: bool) -> TokenStream {
+fn pass_block(
+    plan: &Plan,
+    space: &Ident,
+    sizes: &[Ident],
+    rt: &TokenStream,
+    call: TokenStream,
+    creates: bool,
+) -> TokenStream {
+    let body = quote!(
+        let #space = #rt::LoopSpace::new([#(#sizes),*]);
+        #call
+    );
     match (plan.passes.len() > 1, creates) {
         (false, _) => quote!({ #body }),
         (true, true) => quote!((|| { #body })()),
@@ -727,14 +732,8 @@ fn generate_fused(steps: &[Step], plan: &Plan, out_view: &Ident, rt: &TokenStrea
         } = step_operands(step, &step.inputs[0].1, plan, out_view, &space, rt);
         quote!(#rt::FusedStep { out: #destination, inputs: [#(#inputs),*], alpha: #alpha, write: #write })
     });
-    pass_block(
-        plan,
-        quote!(
-            let #space = #rt::LoopSpace::new([#(#sizes),*]);
-            #rt::contract_fused([#(#members),*]);
-        ),
-        false,
-    )
+    let call = quote!(#rt::contract_fused([#(#members),*]););
+    pass_block(plan, &space, &sizes, rt, call, false)
 }
 
 /// One pass over the destination the steps share, each adding one array
@@ -769,14 +768,7 @@ fn generate_sum(
     } else {
         quote!(#rt::combine(#destination, [#(#inputs),*], [#(#alphas),*], #write);)
     };
-    pass_block(
-        plan,
-        quote!(
-            let #space = #rt::LoopSpace::new([#(#sizes),*]);
-            #call
-        ),
-        creates,
-    )
+    pass_block(plan, &space, &sizes, rt, call, creates)
 }
 
 /// A step's operands viewed in the loop space `space` whose loops are `loops`.
