@@ -45,31 +45,42 @@ pub struct Allocation<'a> {
 ///      too large for one array (4611686018427387904 elements of 8 bytes: more than isize::MAX bytes)"
 /// );
 /// ```
+#[cfg_attr(debug_assertions, inline)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub fn check_allocations<T>(
     _element: ElementWitness<T>,
     site: &'static Site,
     arrays: &[Allocation<'_>],
 ) -> Result<(), EinsumError> {
+    // Inlined into the generated code, with the error built out of line.
     let element_size = std::mem::size_of::<T>();
     for allocation in arrays {
         let fits = element_count(allocation.shape)
             .and_then(|count| count.checked_mul(element_size))
             .is_some_and(|bytes| bytes <= isize::MAX as usize);
         if !fits {
-            return Err(EinsumError::TooLarge {
-                site,
-                array: allocation.array,
-                labels: allocation.labels,
-                shape: allocation.shape.to_vec(),
-                element_size,
-            });
+            return Err(too_large(site, allocation, element_size));
         }
     }
     Ok(())
 }
 
+/// The error of [`check_allocations`] for `allocation`.
+#[cold]
+#[inline(never)]
+fn too_large(site: &'static Site, allocation: &Allocation<'_>, element_size: usize) -> EinsumError {
+    EinsumError::TooLarge {
+        site,
+        array: allocation.array,
+        labels: allocation.labels,
+        shape: allocation.shape.to_vec(),
+        element_size,
+    }
+}
+
 /// The number of elements of an array of `shape`, if the product of its
 /// nonzero axis lengths is at most `isize::MAX` (ndarray's limit).
+#[inline]
 pub(crate) fn element_count(shape: &[usize]) -> Option<usize> {
     let nonzero = shape
         .iter()

@@ -5,19 +5,25 @@
 //! the macro writes the loop nest itself, with the loops it knows at compile
 //! time (which are free, which are summed, which operand each indexes), and
 //! reads the sizes and strides at run time. The generated code has no
-//! `unsafe`: it reads through a [`Reader`] and writes through a [`Writer`],
-//! whose accessors check every index against its loop's size. They keep the
-//! sizes by value, so once inlined into loops `for i in 0..n` over the same
-//! sizes the optimizer proves the checks true and drops them. They are
-//! `#[inline(always)]` in optimized builds (left to its heuristics, LLVM
-//! stopped inlining them into larger callers: 1.7x slower batched 3 x 3
-//! products) and only `#[inline]` in debug builds, which then call one copy
-//! per element type and loop count instead of expanding each at every use.
+//! `unsafe`: its loops run over [`upto`], whose [`LoopIndex`]es are each
+//! below the size of the loop they came from and carry that size; it reads
+//! through a [`Reader`] and writes through a [`Writer`], whose accessors
+//! check only that each index's loop is no longer than the accessor's. The
+//! optimizer folds that check away when both sizes are the same value, and
+//! hoists it out of the loop otherwise, which a check of the index itself
+//! against the size defeated: LLVM merges the per-loop checks of one access
+//! into one branch it then cannot prove, and kept it in the innermost loop.
+//! The accessors are `#[inline(always)]` in optimized builds (left to its
+//! heuristics, LLVM stopped inlining them into larger callers: 1.7x slower
+//! batched 3 x 3 products) and only `#[inline]` in debug builds, which then
+//! call one copy per element type and loop count instead of expanding each
+//! at every use.
 
 use crate::strided::{Strided, StridedMut};
 use ndarray::LinalgScalar;
 use std::cell::Cell;
 use std::marker::PhantomData;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Up to this many multiply-adds (the product of the loop sizes) a loop-nest
 /// step runs as the macro's emitted loops; beyond, the runtime's kernels,
@@ -46,6 +52,10 @@ thread_local! {
     static FORCED: Cell<Option<bool>> = const { Cell::new(None) };
 }
 
+/// Whether [`force_path`] was ever called, in any thread: until then
+/// [`runs_emitted`] reads one global flag instead of the thread-local.
+static EVER_FORCED: AtomicBool = AtomicBool::new(false);
+
 /// Which code runs the steps that could run as emitted loops, on this
 /// thread: `Some(true)` the emitted loops whatever their size, `Some(false)`
 /// the runtime's kernels, `None` (the default) the choice by size. For tests
@@ -59,6 +69,7 @@ thread_local! {
 /// assert!(runs_emitted(&[3, 3, 3], 1024));
 /// ```
 pub fn force_path(emitted: Option<bool>) {
+    EVER_FORCED.store(true, Ordering::Relaxed);
     FORCED.with(|f| f.set(emitted));
 }
 
@@ -74,8 +85,11 @@ pub fn force_path(emitted: Option<bool>) {
 #[cfg_attr(debug_assertions, inline)]
 #[cfg_attr(not(debug_assertions), inline(always))]
 pub fn runs_emitted(sizes: &[usize], limit: usize) -> bool {
-    if let Some(forced) = FORCED.with(Cell::get) {
-        return forced;
+    // Relaxed: a thread sees its own `force_path` call in program order.
+    if EVER_FORCED.load(Ordering::Relaxed) {
+        if let Some(forced) = FORCED.with(Cell::get) {
+            return forced;
+        }
     }
     let work = sizes.iter().try_fold(1usize, |w, &n| w.checked_mul(n));
     work.is_some_and(|w| w <= limit)
@@ -150,7 +164,7 @@ impl<T> Scalar<T> {
 /// reported once (a method call would be reported again, at its receiver).
 ///
 /// ```
-/// use einsum_runtime::emitted::read;
+/// use einsum_runtime::emitted::{read, upto};
 /// use einsum_runtime::shape::Site;
 /// use einsum_runtime::strided::LoopSpace;
 /// use einsum_runtime::view::View;
@@ -158,18 +172,22 @@ impl<T> Scalar<T> {
 /// let x = ndarray::arr1(&[1.0, 2.0]);
 /// let space = LoopSpace::new([2]);
 /// let view = View::<f64, 1>::new(&x, &SITE, 0).unwrap();
-/// assert_eq!(read(&view.in_loops(&space, [0]).reader(), [1]), 2.0);
+/// let i = upto(2).last().unwrap(); // index 1 of a loop of size 2
+/// assert_eq!(read(&view.in_loops(&space, [0]).reader(), [i]), 2.0);
 /// ```
 #[cfg_attr(debug_assertions, inline)]
 #[cfg_attr(not(debug_assertions), inline(always))]
-pub fn read<T: LinalgScalar, const L: usize>(reader: &Reader<'_, T, L>, index: [usize; L]) -> T {
+pub fn read<T: LinalgScalar, const L: usize>(
+    reader: &Reader<'_, T, L>,
+    index: [LoopIndex; L],
+) -> T {
     reader.at(index)
 }
 
 /// `writer.set(index, value)`, as a function (see [`read`]).
 ///
 /// ```
-/// use einsum_runtime::emitted::write;
+/// use einsum_runtime::emitted::{upto, write};
 /// use einsum_runtime::shape::Site;
 /// use einsum_runtime::strided::LoopSpace;
 /// use einsum_runtime::view::ViewMut;
@@ -177,14 +195,15 @@ pub fn read<T: LinalgScalar, const L: usize>(reader: &Reader<'_, T, L>, index: [
 /// let mut x = ndarray::arr1(&[1.0, 2.0]);
 /// let space = LoopSpace::new([2]);
 /// let mut view = ViewMut::new(&mut x, [2], &SITE, "x").unwrap();
-/// write(&mut view.in_loops(&space, [0]).writer::<1>(), [0], 5.0);
+/// let i = upto(2).next().unwrap(); // index 0
+/// write(&mut view.in_loops(&space, [0]).writer::<1>(), [i], 5.0);
 /// assert_eq!(x, ndarray::arr1(&[5.0, 2.0]));
 /// ```
 #[cfg_attr(debug_assertions, inline)]
 #[cfg_attr(not(debug_assertions), inline(always))]
 pub fn write<T: LinalgScalar, const F: usize>(
     writer: &mut Writer<'_, T, F>,
-    index: [usize; F],
+    index: [LoopIndex; F],
     value: T,
 ) {
     writer.set(index, value)
@@ -193,7 +212,7 @@ pub fn write<T: LinalgScalar, const F: usize>(
 /// `writer.add(index, value)`, as a function (see [`read`]).
 ///
 /// ```
-/// use einsum_runtime::emitted::accumulate;
+/// use einsum_runtime::emitted::{accumulate, upto};
 /// use einsum_runtime::shape::Site;
 /// use einsum_runtime::strided::LoopSpace;
 /// use einsum_runtime::view::ViewMut;
@@ -201,17 +220,112 @@ pub fn write<T: LinalgScalar, const F: usize>(
 /// let mut x = ndarray::arr1(&[1.0, 2.0]);
 /// let space = LoopSpace::new([2]);
 /// let mut view = ViewMut::new(&mut x, [2], &SITE, "x").unwrap();
-/// accumulate(&mut view.in_loops(&space, [0]).writer::<1>(), [1], 5.0);
+/// let i = upto(2).last().unwrap(); // index 1
+/// accumulate(&mut view.in_loops(&space, [0]).writer::<1>(), [i], 5.0);
 /// assert_eq!(x, ndarray::arr1(&[1.0, 7.0]));
 /// ```
 #[cfg_attr(debug_assertions, inline)]
 #[cfg_attr(not(debug_assertions), inline(always))]
 pub fn accumulate<T: LinalgScalar, const F: usize>(
     writer: &mut Writer<'_, T, F>,
-    index: [usize; F],
+    index: [LoopIndex; F],
     value: T,
 ) {
     writer.add(index, value)
+}
+
+/// An index of one of the emitted loops, made only by [`upto`]: below the
+/// size of its loop, which it carries. An accessor indexed by it checks
+/// that this size is at most its own for that loop: the index is then in
+/// range.
+///
+/// ```
+/// use einsum_runtime::emitted::upto;
+/// let indices: Vec<usize> = upto(3).map(|i| i.get()).collect();
+/// assert_eq!(indices, [0, 1, 2]);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoopIndex {
+    /// Below `size`.
+    value: usize,
+    size: usize,
+}
+
+impl LoopIndex {
+    /// The index.
+    #[cfg_attr(debug_assertions, inline)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    pub fn get(self) -> usize {
+        self.value
+    }
+}
+
+/// The indices of a loop of `size`, in order: what emitted loops iterate
+/// over, `for i in upto(n)` for `for i in 0..n`.
+///
+/// ```
+/// use einsum_runtime::emitted::upto;
+/// assert_eq!(upto(0).count(), 0);
+/// assert_eq!(upto(4).map(|i| i.get()).sum::<usize>(), 6);
+/// ```
+#[cfg_attr(debug_assertions, inline)]
+#[cfg_attr(not(debug_assertions), inline(always))]
+pub fn upto(size: usize) -> LoopIndices {
+    LoopIndices { next: 0, size }
+}
+
+/// The iterator [`upto`] returns.
+#[derive(Debug, Clone)]
+pub struct LoopIndices {
+    next: usize,
+    size: usize,
+}
+
+impl Iterator for LoopIndices {
+    type Item = LoopIndex;
+
+    #[cfg_attr(debug_assertions, inline)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    fn next(&mut self) -> Option<LoopIndex> {
+        if self.next < self.size {
+            let value = self.next;
+            self.next += 1;
+            Some(LoopIndex {
+                value,
+                size: self.size,
+            })
+        } else {
+            None
+        }
+    }
+}
+
+/// The offset of `index` along `strides`, each index checked against the
+/// loop sizes `sizes` of the accessor.
+///
+/// # Panics
+/// If an index comes from a loop longer than the accessor's.
+#[cfg_attr(debug_assertions, inline)]
+#[cfg_attr(not(debug_assertions), inline(always))]
+fn offset_of<const L: usize>(
+    index: &[LoopIndex; L],
+    sizes: &[usize; L],
+    strides: &[isize; L],
+) -> isize {
+    let mut offset = 0isize;
+    for ((i, &size), &stride) in index.iter().zip(sizes).zip(strides) {
+        if i.size > size {
+            index_out_of_loop();
+        }
+        offset += i.value as isize * stride;
+    }
+    offset
+}
+
+#[cold]
+#[inline(never)]
+fn index_out_of_loop() -> ! {
+    panic!("einsum: index out of its loop")
 }
 
 /// An input of a step, read one element at a time by index of the step's
@@ -221,12 +335,14 @@ pub fn accumulate<T: LinalgScalar, const F: usize>(
 /// use einsum_runtime::shape::Site;
 /// use einsum_runtime::strided::LoopSpace;
 /// use einsum_runtime::view::View;
+/// use einsum_runtime::emitted::upto;
 /// const SITE: Site = Site { subscripts: "ij->ji", operands: &["a"] };
 /// let a = ndarray::arr2(&[[1.0, 2.0], [3.0, 4.0]]);
 /// let space = LoopSpace::new([2, 2]); // j, i
 /// let view = View::<f64, 2>::new(&a, &SITE, 0).unwrap();
 /// let a = view.in_loops(&space, [1, 0]).reader();
-/// assert_eq!(a.at([0, 1]), 3.0);
+/// let (j, i) = (upto(2).next().unwrap(), upto(2).last().unwrap());
+/// assert_eq!(a.at([j, i]), 3.0);
 /// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Reader<'a, T, const L: usize> {
@@ -257,19 +373,16 @@ impl<T, const L: usize> Reader<'_, T, L> {
     /// The element at `index` (one index per loop).
     ///
     /// # Panics
-    /// If an index is not below its loop's size.
+    /// If an index comes from a loop longer than this input's.
     #[cfg_attr(debug_assertions, inline)]
     #[cfg_attr(not(debug_assertions), inline(always))]
-    pub fn at(&self, index: [usize; L]) -> T
+    pub fn at(&self, index: [LoopIndex; L]) -> T
     where
         T: LinalgScalar,
     {
-        let mut offset = 0isize;
-        for ((&i, &size), &stride) in index.iter().zip(&self.sizes).zip(&self.strides) {
-            assert!(i < size, "einsum: index out of its loop");
-            offset += i as isize * stride;
-        }
-        // SAFETY: every index is below its loop's size, and the strides were
+        let offset = offset_of(&index, &self.sizes, &self.strides);
+        // SAFETY: every index is below the size of the loop it came from,
+        // which is at most this input's loop's size, and the strides were
         // checked against those sizes (`View::in_loops`): the offset
         // addresses an element of the array, which the borrow keeps alive.
         unsafe { *self.ptr.offset(offset) }
@@ -283,13 +396,15 @@ impl<T, const L: usize> Reader<'_, T, L> {
 /// use einsum_runtime::shape::Site;
 /// use einsum_runtime::strided::LoopSpace;
 /// use einsum_runtime::view::ViewMut;
+/// use einsum_runtime::emitted::upto;
 /// const SITE: Site = Site { subscripts: "ij->i", operands: &["a"] };
 /// let mut r = ndarray::Array1::<f64>::zeros(2);
 /// let space = LoopSpace::new([2, 3]); // i, j (summed)
 /// let mut view = ViewMut::new(&mut r, [2], &SITE, "r").unwrap();
 /// let mut out = view.in_loops(&space, [0]).writer::<1>();
-/// out.set([1], 5.0);
-/// out.add([1], 1.0);
+/// let i = upto(2).last().unwrap(); // index 1
+/// out.set([i], 5.0);
+/// out.add([i], 1.0);
 /// assert_eq!(r, ndarray::arr1(&[0.0, 6.0]));
 /// ```
 #[derive(Debug)]
@@ -320,30 +435,16 @@ impl<'a, T, const L: usize> StridedMut<'a, T, L> {
 }
 
 impl<T, const F: usize> Writer<'_, T, F> {
-    /// The offset of the element at `index`.
-    ///
-    /// # Panics
-    /// If an index is not below its loop's size.
-    #[cfg_attr(debug_assertions, inline)]
-    #[cfg_attr(not(debug_assertions), inline(always))]
-    fn offset(&self, index: [usize; F]) -> isize {
-        let mut offset = 0isize;
-        for ((&i, &size), &stride) in index.iter().zip(&self.sizes).zip(&self.strides) {
-            assert!(i < size, "einsum: index out of its loop");
-            offset += i as isize * stride;
-        }
-        offset
-    }
-
     /// `out[index] = value`.
     #[cfg_attr(debug_assertions, inline)]
     #[cfg_attr(not(debug_assertions), inline(always))]
-    pub fn set(&mut self, index: [usize; F], value: T)
+    pub fn set(&mut self, index: [LoopIndex; F], value: T)
     where
         T: LinalgScalar,
     {
-        let offset = self.offset(index);
-        // SAFETY: every free index is below its loop's size, the strides were
+        let offset = offset_of(&index, &self.sizes, &self.strides);
+        // SAFETY: every free index is below its loop's size (as for
+        // `Reader::at`), the strides were
         // checked against those sizes (`ViewMut::in_loops`), and the output
         // has no axis on the other loops: the offset addresses an element of
         // the array, borrowed mutably (no input aliases it). Outputs made
@@ -354,11 +455,11 @@ impl<T, const F: usize> Writer<'_, T, F> {
     /// `out[index] = out[index] + value`.
     #[cfg_attr(debug_assertions, inline)]
     #[cfg_attr(not(debug_assertions), inline(always))]
-    pub fn add(&mut self, index: [usize; F], value: T)
+    pub fn add(&mut self, index: [LoopIndex; F], value: T)
     where
         T: LinalgScalar,
     {
-        let offset = self.offset(index);
+        let offset = offset_of(&index, &self.sizes, &self.strides);
         // SAFETY: as for `set`.
         unsafe {
             let at = self.ptr.offset(offset);
@@ -369,6 +470,7 @@ impl<T, const F: usize> Writer<'_, T, F> {
 
 #[cfg(test)]
 mod tests {
+    use super::upto;
     use crate::shape::Site;
     use crate::strided::LoopSpace;
     use crate::view::{View, ViewMut};
@@ -400,10 +502,10 @@ mod tests {
             va.in_loops(&space, [0, 2]).reader(),
             vb.in_loops(&space, [2, 1]).reader(),
         );
-        for i in 0..3 {
-            for k in 0..3 {
+        for i in upto(3) {
+            for k in upto(3) {
                 let mut acc = 0.0;
-                for j in 0..4 {
+                for j in upto(4) {
                     acc += ra.at([i, k, j]) * rb.at([i, k, j]);
                 }
                 w.set([i, k], acc);
@@ -420,11 +522,12 @@ mod tests {
 
     #[test]
     #[should_panic(expected = "index out of its loop")]
-    fn an_index_past_its_loop_panics() {
+    fn an_index_from_a_longer_loop_panics() {
         let a = Array2::<f64>::zeros((2, 2));
         let space = LoopSpace::new([2, 2]);
         let view = View::<f64, 2>::new(&a, &SITE, 0).unwrap();
-        let _ = view.in_loops(&space, [0, 1]).reader().at([0, 2]);
+        let (i, j) = (upto(2).next().unwrap(), upto(3).last().unwrap());
+        let _ = view.in_loops(&space, [0, 1]).reader().at([i, j]);
     }
 
     #[test]

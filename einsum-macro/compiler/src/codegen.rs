@@ -79,12 +79,17 @@ pub fn generate(
             let size = size_ident(label);
             return quote!(let #size = #broadcast.sizes[#slot];);
         }
+        let size = size_ident(label);
+        let on_axes: Vec<_> = sop.axes.iter().filter(|a| a.0 == label).collect();
+        // A label on one axis only is that axis's length: nothing to check.
+        if let [&(_, value, axis)] = on_axes.as_slice() {
+            let view = view_ident(value);
+            return quote!(let #size = #view.len_of(#axis););
+        }
         let owner = owner_tokens(label_owners[l], &rt);
-        let occurrences = sop
-            .axes
+        let (axes, lengths): (Vec<_>, Vec<_>) = on_axes
             .iter()
-            .filter(|a| a.0 == label)
-            .map(|&(_, value, axis)| {
+            .map(|&&(_, value, axis)| {
                 let leaf = sop.leaves[value].as_ref().expect("axes belong to operands");
                 let (site, position, c, view) = (
                     site_ident(leaf.site),
@@ -96,18 +101,23 @@ pub fn generate(
                     Some(text) => quote!(::core::option::Option::Some(#text)),
                     None => quote!(::core::option::Option::None),
                 };
-                // A constant: binding stores a reference and the size.
-                let at = Ident::new("__AXIS", Span::mixed_site());
-                quote!(({
-                    const #at: #rt::LabelAxis = #rt::LabelAxis {
-                        site: &#site, operand: #position, label: #c, axis: #axis,
-                        term: #term, owner: #owner,
-                    };
-                    &#at
-                }, #view.len_of(#axis)))
-            });
-        let size = size_ident(label);
-        quote!(let #size = #rt::bind(&[#(#occurrences),*])?;)
+                let axis_constant = quote!(#rt::LabelAxis {
+                    site: &#site, operand: #position, label: #c, axis: #axis,
+                    term: #term, owner: #owner,
+                });
+                (axis_constant, quote!(#view.len_of(#axis)))
+            })
+            .unzip();
+        // The axes as one constant: binding passes its address, and the
+        // sizes by value.
+        let count = axes.len();
+        let constant = Ident::new("__AXES", Span::mixed_site());
+        quote!(
+            let #size = #rt::bind([#(#lengths),*], {
+                const #constant: [#rt::LabelAxis; #count] = [#(#axes),*];
+                &#constant
+            })?;
+        )
     });
     let output_shape: Vec<Ident> = sop.output.iter().map(|&l| size_ident(l)).collect();
     let rank = sop.output.len();

@@ -5,10 +5,11 @@
 //!
 //! The macro knows at compile time which labels are loops, which are summed,
 //! which operand each loop indexes and the ranks; the sizes and strides are
-//! read at run time. The emitted code reads and writes through the runtime's
+//! read at run time. The emitted code loops over the runtime's `upto(n)`,
+//! whose indices carry their loop's size, and reads and writes through its
 //! `Reader` and `Writer` (`einsum-runtime/src/emitted.rs`), safe accessors
-//! whose index checks the optimizer removes inside loops over the same sizes,
-//! so it has no `unsafe`. Whether a step runs them is decided at run time
+//! whose checks (each index's loop no longer than the accessor's) the
+//! optimizer folds or hoists out of the loops, so it has no `unsafe`. Whether a step runs them is decided at run time
 //! from its sizes (`runs_emitted`): beyond the thresholds, and for shapes the
 //! macro does not emit (fused and sum passes, many loops, an ellipsis), the
 //! runtime's kernels run.
@@ -156,6 +157,7 @@ pub(crate) fn emitted_step(
     let body = if free < loops.len() {
         let acc = Ident::new("__acc", Span::mixed_site());
         let summed = nest(
+            rt,
             &index[free..],
             free,
             &sizes,
@@ -173,10 +175,7 @@ pub(crate) fn emitted_step(
     } else {
         store(scaled(product))
     };
-    let loops_code = nest(&index[..free], 0, &sizes, body);
-    // The sizes are read from the space right after the accessors copied
-    // theirs, with no call between: the optimizer then sees the same values
-    // as loop bounds and in the accessors' index checks, and drops the checks.
+    let loops_code = nest(rt, &index[..free], 0, &sizes, body);
     let bind_sizes = if loops.is_empty() {
         quote!()
     } else {
@@ -238,11 +237,18 @@ pub(crate) fn emitted_step(
 }
 
 /// `for` loops over `index` (loops `first..` of the step), outermost first,
-/// around `body`.
-fn nest(index: &[Ident], first: usize, sizes: &Ident, body: TokenStream) -> TokenStream {
+/// around `body`; each index is a `LoopIndex`, which carries its loop's size
+/// to the accessors' checks.
+fn nest(
+    rt: &TokenStream,
+    index: &[Ident],
+    first: usize,
+    sizes: &Ident,
+    body: TokenStream,
+) -> TokenStream {
     index.iter().enumerate().rev().fold(body, |body, (k, i)| {
         let l = first + k;
-        quote!(for #i in 0..#sizes[#l] { #body })
+        quote!(for #i in #rt::upto(#sizes[#l]) { #body })
     })
 }
 
