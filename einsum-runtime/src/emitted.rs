@@ -19,11 +19,12 @@
 //! call one copy per element type and loop count instead of expanding each
 //! at every use.
 
-use crate::strided::{Strided, StridedMut};
+use crate::strided::{along_loops, LoopSpace, Strided, StridedMut};
+use crate::view::{View, ViewMut};
 use ndarray::LinalgScalar;
+#[cfg(feature = "force-path")]
 use std::cell::Cell;
 use std::marker::PhantomData;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Up to this many multiply-adds (the product of the loop sizes) a loop-nest
 /// step runs as the macro's emitted loops; beyond, the runtime's kernels,
@@ -47,30 +48,35 @@ pub const EMITTED_GEMM_WORK: usize = 16 * 16 * 16 - 1;
 /// matrices, but 1.50 for 6 x 6.
 pub const EMITTED_BATCH_WORK: usize = 4 * 4 * 4;
 
+#[cfg(feature = "force-path")]
 thread_local! {
     /// Set by [`force_path`] (tests only).
     static FORCED: Cell<Option<bool>> = const { Cell::new(None) };
 }
-
-/// Whether [`force_path`] was ever called, in any thread: until then
-/// [`runs_emitted`] reads one global flag instead of the thread-local.
-static EVER_FORCED: AtomicBool = AtomicBool::new(false);
 
 /// Which code runs the steps that could run as emitted loops, on this
 /// thread: `Some(true)` the emitted loops whatever their size, `Some(false)`
 /// the runtime's kernels, `None` (the default) the choice by size. For tests
 /// that reach both with the same sizes; the results are the same either way.
 ///
+/// Only with the feature `force-path`, which the workspace's tests turn on
+/// (a dev-dependency of `lazy-einsum`): without it [`runs_emitted`] reads
+/// no switch at all, and this panics rather than be silently ignored.
+///
 /// ```
+/// # #[cfg(feature = "force-path")] {
 /// use einsum_runtime::emitted::{force_path, runs_emitted};
 /// force_path(Some(false));
 /// assert!(!runs_emitted(&[3, 3, 3], 1024));
 /// force_path(None);
 /// assert!(runs_emitted(&[3, 3, 3], 1024));
+/// # }
 /// ```
 pub fn force_path(emitted: Option<bool>) {
-    EVER_FORCED.store(true, Ordering::Relaxed);
+    #[cfg(feature = "force-path")]
     FORCED.with(|f| f.set(emitted));
+    #[cfg(not(feature = "force-path"))]
+    panic!("einsum: force_path({emitted:?}) needs einsum-runtime's feature `force-path`");
 }
 
 /// Whether a step over loops of `sizes` runs as emitted loops: the product
@@ -85,11 +91,9 @@ pub fn force_path(emitted: Option<bool>) {
 #[cfg_attr(debug_assertions, inline)]
 #[cfg_attr(not(debug_assertions), inline(always))]
 pub fn runs_emitted(sizes: &[usize], limit: usize) -> bool {
-    // Relaxed: a thread sees its own `force_path` call in program order.
-    if EVER_FORCED.load(Ordering::Relaxed) {
-        if let Some(forced) = FORCED.with(Cell::get) {
-            return forced;
-        }
+    #[cfg(feature = "force-path")]
+    if let Some(forced) = FORCED.with(Cell::get) {
+        return forced;
     }
     let work = sizes.iter().try_fold(1usize, |w, &n| w.checked_mul(n));
     work.is_some_and(|w| w <= limit)
@@ -145,8 +149,9 @@ pub struct Scalar<T>(pub T);
 
 impl<T> Scalar<T> {
     /// The one element of `array` (a rank-0 result the runtime computed).
-    #[cfg_attr(debug_assertions, inline)]
-    #[cfg_attr(not(debug_assertions), inline(always))]
+    /// Out of line: only steps too big for the emitted loops come here, and
+    /// taking the element apart from its array is more code than the loops.
+    #[inline(never)]
     pub fn of(array: ndarray::Array0<T>) -> Self {
         Scalar(array.into_scalar())
     }
@@ -355,6 +360,92 @@ pub struct Reader<'a, T, const L: usize> {
 // No bound on the element type here, and bounds on the methods rather
 // than their impls: generic code without `T: Element` then gets the one
 // error about that bound (see `crate::operand`), not one per method.
+impl<'a, T, const R: usize> View<'a, T, R> {
+    /// This input for emitted loops over `space`, read by index of the
+    /// loops `loops` only: axis `a` walks loop `axis_loops[a]`, and `loops`
+    /// are the distinct loops of `axis_loops` (two axes on one loop read a
+    /// diagonal; an axis of length 1 is broadcast). Indexing an input by its
+    /// own loops alone keeps the emitted loops' offsets to the strides that
+    /// move it.
+    ///
+    /// # Panics
+    /// If an axis length is neither its loop's size nor 1, or an axis is on
+    /// a loop `loops` does not name.
+    ///
+    /// ```
+    /// use einsum_runtime::emitted::upto;
+    /// use einsum_runtime::shape::Site;
+    /// use einsum_runtime::strided::LoopSpace;
+    /// use einsum_runtime::view::View;
+    /// const SITE: Site = Site { subscripts: "ii->", operands: &["a"] };
+    /// let a = ndarray::arr2(&[[1.0, 2.0], [3.0, 4.0]]);
+    /// let space = LoopSpace::new([2]); // i
+    /// let view = View::<f64, 2>::new(&a, &SITE, 0).unwrap();
+    /// let diagonal = view.reader_in(&space, [0, 0], [0]);
+    /// let trace: f64 = upto(2).map(|i| diagonal.at([i])).sum();
+    /// assert_eq!(trace, 5.0);
+    /// ```
+    #[cfg_attr(debug_assertions, inline)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    pub fn reader_in<const L: usize, const K: usize>(
+        &self,
+        space: &LoopSpace<L>,
+        axis_loops: [usize; R],
+        loops: [usize; K],
+    ) -> Reader<'a, T, K> {
+        let (strides, sizes) =
+            along_loops(&self.shape, &self.strides, space, axis_loops, loops, false);
+        Reader {
+            ptr: self.ptr,
+            strides,
+            sizes,
+            life: PhantomData,
+        }
+    }
+}
+
+impl<'a, T, const R: usize> ViewMut<'a, T, R> {
+    /// This output for emitted loops over `space`, written by index of the
+    /// loops `loops` only: axis `a` is on loop `axis_loops[a]`, and `loops`
+    /// are the distinct loops of `axis_loops` (see [`View::reader_in`]).
+    ///
+    /// # Panics
+    /// If an axis length is not its loop's size, or an axis is on a loop
+    /// `loops` does not name.
+    ///
+    /// ```
+    /// use einsum_runtime::emitted::upto;
+    /// use einsum_runtime::shape::Site;
+    /// use einsum_runtime::strided::LoopSpace;
+    /// use einsum_runtime::view::ViewMut;
+    /// const SITE: Site = Site { subscripts: "ij->ji", operands: &["a"] };
+    /// let mut t = ndarray::Array2::<f64>::zeros((2, 3));
+    /// let space = LoopSpace::new([3, 2]); // j, i
+    /// let mut view = ViewMut::new(&mut t, [2, 3], &SITE, "t").unwrap();
+    /// let mut out = view.writer_in(&space, [1, 0], [0, 1]);
+    /// let (j, i) = (upto(3).last().unwrap(), upto(2).next().unwrap());
+    /// out.set([j, i], 7.0);
+    /// assert_eq!(t[[0, 2]], 7.0);
+    /// ```
+    #[cfg_attr(debug_assertions, inline)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    pub fn writer_in<const L: usize, const K: usize>(
+        &mut self,
+        space: &LoopSpace<L>,
+        axis_loops: [usize; R],
+        loops: [usize; K],
+    ) -> Writer<'_, T, K> {
+        let (strides, sizes) =
+            along_loops(&self.shape, &self.strides, space, axis_loops, loops, true);
+        Writer {
+            ptr: self.ptr,
+            strides,
+            sizes,
+            life: PhantomData,
+        }
+    }
+}
+
 impl<'a, T, const L: usize> Strided<'a, T, L> {
     /// This input for emitted loops.
     #[cfg_attr(debug_assertions, inline)]

@@ -631,19 +631,29 @@ pub fn bind<const N: usize>(
     axes: &'static [LabelAxis; N],
 ) -> Result<usize, EinsumError> {
     let size = sizes.into_iter().find(|&n| n != 1).unwrap_or(1);
-    if sizes.iter().all(|&n| n == size || n == 1) {
+    if sizes.iter().all(|&n| stretches_to(n, size)) {
         Ok(size)
     } else {
-        Err(size_mismatch(&sizes, axes))
+        Err(size_mismatch(sizes, axes))
     }
 }
 
+/// Whether an axis of length `len` carries a label of size `size`: it has
+/// that length, or length 1 (broadcast). The one test both [`bind`] and
+/// the views' loop strides (`crate::strided`) make, written alike so that
+/// the optimizer sees the second as the first, already passed.
+#[inline(always)]
+pub(crate) fn stretches_to(len: usize, size: usize) -> bool {
+    len == size || len == 1
+}
+
 /// The error of [`bind`] on sizes that disagree: the first two that do.
+/// The sizes by value: the caller stores them only on this path.
 #[cold]
 #[inline(never)]
-fn size_mismatch(sizes: &[usize], axes: &'static [LabelAxis]) -> EinsumError {
+fn size_mismatch<const N: usize>(sizes: [usize; N], axes: &'static [LabelAxis; N]) -> EinsumError {
     let mut fixed: Option<(&LabelAxis, usize)> = None;
-    for (axis, &size) in axes.iter().zip(sizes).filter(|o| *o.1 != 1) {
+    for (axis, size) in axes.iter().zip(sizes).filter(|o| o.1 != 1) {
         match fixed {
             None => fixed = Some((axis, size)),
             Some((first, first_size)) if first_size != size => {

@@ -12,6 +12,7 @@
 //! that its output has no axis on a loop it sums
 //! (`StridedMut::assert_free_loops`).
 
+use crate::shape::stretches_to;
 use crate::view::{View, ViewMut};
 use ndarray::{Array, Dimension};
 use std::marker::PhantomData;
@@ -92,16 +93,61 @@ fn loop_strides<const L: usize>(
     let mut out = [0isize; L];
     for ((&len, &stride), &lp) in shape.iter().zip(strides).zip(axis_loops) {
         let loop_size = space.sizes[lp];
-        if len == loop_size {
-            out[lp] += stride;
-        } else {
-            assert_eq!(
-                len, 1,
-                "einsum: axis of length {len} mapped to a loop of size {loop_size}"
-            );
+        // The test `bind` made when it bound the size: folded away.
+        if !stretches_to(len, loop_size) {
+            axis_mismatch(len, loop_size);
         }
+        out[lp] += if len == loop_size { stride } else { 0 };
     }
     out
+}
+
+/// For the emitted loops' accessors: the stride and size of each loop of
+/// `loops` for an array of `shape` and `strides` whose axis `a` walks loop
+/// `axis_loops[a]` of `space` (the sum of the strides of its axes on that
+/// loop; an axis of length 1 is broadcast, stride 0). `loops` must name
+/// every loop the array has an axis on; an index along each below its size
+/// then addresses an element. With `exact`, every axis must have its
+/// loop's size (an output).
+///
+/// # Panics
+/// If an axis length is neither its loop's size nor (unless `exact`) 1, or
+/// an axis is on a loop `loops` does not name.
+#[cfg_attr(debug_assertions, inline)]
+#[cfg_attr(not(debug_assertions), inline(always))]
+pub(crate) fn along_loops<const R: usize, const L: usize, const K: usize>(
+    shape: &[usize; R],
+    strides: &[isize; R],
+    space: &LoopSpace<L>,
+    axis_loops: [usize; R],
+    loops: [usize; K],
+    exact: bool,
+) -> ([isize; K], [usize; K]) {
+    let mut out = [0isize; K];
+    for ((&len, &stride), lp) in shape.iter().zip(strides).zip(axis_loops) {
+        let loop_size = space.sizes[lp];
+        let fits = if exact {
+            len == loop_size
+        } else {
+            stretches_to(len, loop_size)
+        };
+        if !fits {
+            axis_mismatch(len, loop_size);
+        }
+        // `axis_loops` and `loops` are constants of the generated code:
+        // this search folds away.
+        let Some(k) = loops.iter().position(|&l| l == lp) else {
+            panic!("einsum: an axis on loop {lp}, which the accessor does not index")
+        };
+        out[k] += if len == loop_size { stride } else { 0 };
+    }
+    (out, loops.map(|lp| space.sizes[lp]))
+}
+
+#[cold]
+#[inline(never)]
+fn axis_mismatch(len: usize, loop_size: usize) -> ! {
+    panic!("einsum: axis of length {len} mapped to a loop of size {loop_size}")
 }
 
 /// The loops of one contraction step and their sizes.
