@@ -611,6 +611,59 @@ mod tests {
         }
     }
 
+    /// `reader_in` and `writer_in` on a diagonal of a reversed, strided
+    /// operand, a broadcast axis and a transposed output, indexed by each
+    /// operand's own loops: `ii,kj->jk` with `j` of length 1 in the second
+    /// operand (stretched to 3).
+    #[test]
+    fn per_operand_accessors_read_diagonals_broadcasts_and_write_transposed() {
+        let a = Array2::from_shape_fn((9, 7), |(i, j)| (i * 7 + j) as f64);
+        let a = a.slice(s![..;-2, 1..;2]); // 5 x 3, negative row stride
+        let a = a.slice(s![..3, ..]); // 3 x 3
+        let b = Array2::from_shape_fn((4, 1), |(k, _)| k as f64 + 0.5);
+        let mut c = Array2::<f64>::from_elem((3, 4), f64::NAN);
+        let space = LoopSpace::new([3, 4, 3]); // j, k, i
+        let va = View::<f64, 2>::new(&a, &SITE, 0).unwrap();
+        let vb = View::<f64, 2>::new(&b, &SITE, 1).unwrap();
+        let ra = va.reader_in(&space, [2, 2], [2]);
+        let rb = vb.reader_in(&space, [1, 0], [1, 0]);
+        let mut out = ViewMut::new(&mut c, [3, 4], &SITE, "c").unwrap();
+        let mut w = out.writer_in(&space, [0, 1], [0, 1]);
+        for j in upto(3) {
+            for k in upto(4) {
+                let mut acc = 0.0;
+                for i in upto(3) {
+                    acc += ra.at([i]) * rb.at([k, j]);
+                }
+                w.set([j, k], acc);
+            }
+        }
+        let trace: f64 = (0..3).map(|i| a[[i, i]]).sum();
+        for j in 0..3 {
+            for k in 0..4 {
+                assert_eq!(c[[j, k]], trace * b[[k, 0]], "c[{j}, {k}]");
+            }
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "which the accessor does not index")]
+    fn a_reader_must_index_every_loop_its_axes_are_on() {
+        let a = Array2::<f64>::zeros((2, 3));
+        let space = LoopSpace::new([2, 3]);
+        let view = View::<f64, 2>::new(&a, &SITE, 0).unwrap();
+        let _ = view.reader_in(&space, [0, 1], [0]);
+    }
+
+    #[test]
+    #[should_panic(expected = "einsum: axis of length 3 mapped to a loop of size 2")]
+    fn a_writer_needs_every_axis_at_its_loops_size() {
+        let mut c = Array2::<f64>::zeros((3, 1));
+        let space = LoopSpace::new([2, 1]);
+        let mut view = ViewMut::new(&mut c, [3, 1], &SITE, "c").unwrap();
+        let _ = view.writer_in(&space, [0, 1], [0, 1]);
+    }
+
     #[test]
     #[should_panic(expected = "index out of its loop")]
     fn an_index_from_a_longer_loop_panics() {
