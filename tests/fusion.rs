@@ -281,7 +281,12 @@ fn sum_passes_through_both_paths() {
         let (c, d): (Array2<f64>, Array2<f64>) =
             (random((n, n), &mut rng), random((n, q), &mut rng));
         let ab = reference("ik,kj->ij", &[dyn2(&a), dyn2(&b)]);
-        let antisymmetric = common::combine(&ab, 1.0, &reference("ij->ji", &[ab.clone()]), -1.0);
+        let antisymmetric = common::combine(
+            &ab,
+            1.0,
+            &reference("ij->ji", std::slice::from_ref(&ab)),
+            -1.0,
+        );
         let sum = common::combine(&dyn2(&c), 1.0, &reference("ij->ji", &[dyn2(&c)]), 1.0);
         let sum = common::combine(&sum, 1.0, &dyn2(&c), -2.0);
         let product = reference("ij,jk->ik", &[sum, dyn2(&d)]);

@@ -16,8 +16,9 @@
 //! - [`emitted_step`], a single loop-nest or GEMM-shaped step;
 //! - [`emitted_fused`], a fused pass (`contract_fused`): each of its steps as
 //!   a loop nest of its own, one after another, when the pass is small;
-//! - [`emitted_sum`], a sum pass (`combine`): each added array as a loop nest
-//!   over the destination (`out = / += alpha * x`), when the pass is small.
+//! - [`emitted_sum`], a sum pass (`combine`): one loop nest over the
+//!   destination adding every array (`out = / += alpha1 x1 + alpha2 x2 ..`),
+//!   when the pass is small.
 //!
 //! A step emits loops when it has 1 to [`MAX_INPUTS`] inputs and at most
 //! [`MAX_LOOPS`] loops besides the hidden ones of an ellipsis (up to
@@ -217,12 +218,14 @@ pub(crate) fn emitted_fused(
 }
 
 /// A sum pass (see `fuse.rs`: each step adds one array, read in some axis
-/// order, into the destination they share) as `if runs_emitted(..) { each
-/// array's loops } else { combine(..) }`, or `None` when the macro emits no
-/// loops for it. `space` is the pass's bound loop space, over `loops` (the
-/// destination's labels, all free). When it `creates` its destination, an
-/// expression for the new array (`shape` its sizes): its first step
-/// overwrites, the others add.
+/// order, into the destination they share) as `if runs_emitted(..) { loops
+/// } else { combine(..) }`, or `None` when the macro emits no loops for it.
+/// `space` is the pass's bound loop space, over `loops` (the destination's
+/// labels, all free). One loop nest over the destination writes each
+/// element once, `out = / += alpha1 x1[..] + alpha2 x2[..] + ..` (the first
+/// step overwrites or adds, the others add, as `combine` does), which is
+/// one walk and one writer instead of one per array. When it `creates` its
+/// destination, an expression for the new array (`shape` its sizes).
 pub(crate) fn emitted_sum(
     steps: &[Step],
     loops: &[Label],
@@ -234,38 +237,70 @@ pub(crate) fn emitted_sum(
 ) -> Option<TokenStream> {
     let rt = context.rt;
     let first = steps.first()?;
-    let (view, bind_view) = destination(first, creates, context);
-    let space = Space {
-        ident: space,
-        loops,
-        free: loops.len(),
-    };
-    let parts = steps
+    let later_add = steps[1..]
         .iter()
-        .enumerate()
-        .map(|(k, step)| {
-            if !emits(step, context) || step.destination != first.destination {
-                return None;
-            }
-            let store = if creates && k == 0 {
-                Store::Set
-            } else {
-                Store::of(step.write)
-            };
-            let code = step_loops(step, &space, store, &view, context)?;
-            Some(quote!({ #code }))
-        })
-        .collect::<Option<Vec<_>>>()?;
-    let space = space.ident;
+        .all(|s| s.write == Write::Accumulate && s.destination == first.destination);
+    if !later_add
+        || !steps
+            .iter()
+            .all(|s| emits(s, context) && s.inputs.len() == 1)
+    {
+        return None;
+    }
+    let position = |l: &Label| loops.iter().position(|m| m == l);
+    let index: Vec<Ident> = (0..loops.len())
+        .map(|l| format_ident!("__i{}", l, span = Span::mixed_site()))
+        .collect();
+    let mut bindings = Vec::new();
+    let mut terms = Vec::new();
+    for (k, step) in steps.iter().enumerate() {
+        let (source, labels) = &step.inputs[0];
+        let axes: Vec<usize> = labels.iter().map(&position).collect::<Option<_>>()?;
+        let reader = format_ident!("__r{}", k, span = Span::mixed_site());
+        let input = (context.names)(source);
+        bindings.push(quote!(let #reader = #input.in_loops(&#space, [#(#axes),*]).reader();));
+        let read = quote!(#rt::read(&#reader, [#(#index),*]));
+        terms.push(if is_one(&step.alpha) {
+            read
+        } else {
+            let alpha = format_ident!("__alpha{}", k, span = Span::mixed_site());
+            let value = coefficient(&step.alpha, rt);
+            bindings.push(quote!(let #alpha = #value;));
+            quote!(#rt::product(#alpha, #read))
+        });
+    }
+    let value = terms.into_iter().reduce(|a, b| quote!(#rt::sum(#a, #b)))?;
+    let destination_axes: Vec<usize> = first
+        .destination_labels
+        .iter()
+        .map(position)
+        .collect::<Option<_>>()?;
+    let (view, bind_view) = destination(first, creates, context);
+    let (writer, sizes) = (
+        Ident::new("__w", Span::mixed_site()),
+        Ident::new("__n", Span::mixed_site()),
+    );
+    let free = loops.len();
+    let store = match (creates, first.write) {
+        (true, _) | (false, Write::Overwrite) => quote!(#rt::write),
+        (false, Write::Accumulate) => quote!(#rt::accumulate),
+    };
+    let body = quote!(#store(&mut #writer, [#(#index),*], #value););
+    let nest = nest(rt, &index, 0, &sizes, body);
+    let bind_sizes = if loops.is_empty() {
+        quote!()
+    } else {
+        quote!(let #sizes = #space.sizes();)
+    };
+    let emitted = quote!(
+        #bind_view
+        #(#bindings)*
+        let mut #writer = #view.in_loops(&#space, [#(#destination_axes),*]).writer::<#free>();
+        #bind_sizes
+        #nest
+    );
     let condition = quote!(#rt::runs_emitted(&#space.sizes(), #rt::EMITTED_LOOP_WORK));
-    Some(wrap(
-        creates,
-        shape,
-        condition,
-        quote!(#bind_view #(#parts)*),
-        runtime,
-        rt,
-    ))
+    Some(wrap(creates, shape, condition, emitted, runtime, rt))
 }
 
 /// `if condition { emitted } else { runtime }`; when the code `creates` its
@@ -499,9 +534,11 @@ mod tests {
         let code = code(r#"let c = "ik,kj->ij"(a, b); c - "ij->ji"(c)"#);
         assert!(code.contains("combine_new"), "{code}");
         let emitted = emitted_before(&code, "combine_new").expect("emitted loops");
-        // The first array overwrites the new result, the second adds.
+        // One nest overwriting the new result with both arrays' sum.
         assert_eq!(emitted.matches(":: write (").count(), 1, "{emitted}");
-        assert_eq!(emitted.matches(":: accumulate (").count(), 1, "{emitted}");
+        assert_eq!(emitted.matches(":: accumulate (").count(), 0, "{emitted}");
+        assert_eq!(emitted.matches(":: read (").count(), 2, "{emitted}");
+        assert_eq!(emitted.matches(":: upto").count(), 2, "{emitted}");
         assert!(code.contains(":: zeros ("), "{code}");
     }
 
