@@ -10,20 +10,23 @@
 //! whose checks (each index's loop no longer than the accessor's) the
 //! optimizer folds or hoists out of the loops, so it has no `unsafe`.
 //!
-//! [`step_loops`] writes the loops of one step in a given loop space; the
-//! three fronts wrap them as `if runs_emitted(..) { loops } else { runtime
-//! kernel }`, the choice made at run time from the sizes:
-//! - [`emitted_step`], a single loop-nest or GEMM-shaped step;
+//! Three fronts wrap the loops as `if runs_emitted(..) { loops } else {
+//! runtime kernel }`, the choice made at run time from the sizes:
+//! - [`emitted_step`], a single loop-nest or GEMM-shaped step, its loops
+//!   written by [`step_loops`] (one step's loops in a given loop space);
 //! - [`emitted_fused`], a fused pass (`contract_fused`): each of its steps as
-//!   a loop nest of its own, one after another, when the pass is small;
+//!   a loop nest of its own ([`step_loops`]), one after another, when the
+//!   pass is small;
 //! - [`emitted_sum`], a sum pass (`combine`): one loop nest over the
 //!   destination adding every array (`out = / += alpha1 x1 + alpha2 x2 ..`),
 //!   when the pass is small.
 //!
 //! A step emits loops when it has 1 to [`MAX_INPUTS`] inputs and at most
 //! [`MAX_LOOPS`] loops besides the hidden ones of an ellipsis (up to
-//! `ELLIPSIS_SLOTS` more, mostly of size 1 at run time). Otherwise, and
-//! beyond the thresholds, the runtime's kernels run.
+//! `ELLIPSIS_SLOTS` more; those it does not cover are loops of size 1 at run
+//! time, which cost one more loop header each, and the product of the sizes
+//! decides as for any step). Otherwise, and beyond the thresholds, the
+//! runtime's kernels run.
 
 use crate::codegen::{allocation, coefficient, size_ident};
 use crate::ir::{Coefficient, Label};
