@@ -144,6 +144,35 @@ fn emitted_loops_and_runtime_kernels_agree() {
                 ],
             );
             check_result(&what, einsum!("ij,jk,lk->il", a2, b2, b2), &chain);
+            // A fused pass (two matrix-vector steps over `a`), a sum pass
+            // (`c - c^T`, one product added in two orders) and a step over an
+            // ellipsis: each through both paths, in this crate without
+            // `unsafe`.
+            let w = dyn_random(&[k], &mut rng);
+            let w1 = w
+                .clone()
+                .into_dimensionality::<lazy_einsum::ndarray::Ix1>()
+                .unwrap();
+            let av = reference("ij,j->i", &[a.clone(), v.clone()]);
+            let aw = reference("ij,j->i", &[a.clone(), w.clone()]);
+            check_result(
+                &what,
+                einsum!("ij,j,ik,k->i", a2, v1, a2, w1),
+                &reference("i,i->i", &[av, aw]),
+            );
+            let ss = reference("ij,jk->ik", &[square.clone(), square.clone()]);
+            let ss_t = reference("ij->ji", std::slice::from_ref(&ss));
+            check_result(
+                &what,
+                einsum! { let c = "ij,jk->ik"(square2, square2); c - "ij->ji"(c) },
+                &(&ss - &ss_t),
+            );
+            let got: ArrayD<f64> = einsum!("...j,jk->...k", x, b2);
+            common::assert_close(
+                &what,
+                &got,
+                &reference("bij,jk->bik", &[x.clone(), b.clone()]),
+            );
         }
     }
     force_path(None);

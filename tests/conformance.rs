@@ -4,12 +4,16 @@
 //! `common` in every layout, with fixed-dimension and dynamic operands, at
 //! small sizes (loop kernels) and large ones (GEMM), with zero strides and
 //! size-1 axes; plus odd sizes, operand kinds, integer wrapping and the call
-//! form. The other element types run the table in `conformance_types.rs`.
+//! form. The small sizes, zero strides, size-1 axes and odd sizes run
+//! through both the emitted loops and the runtime's kernels (`force_path`),
+//! whatever the sizes. The other element types run the table in
+//! `conformance_types.rs`.
 
 mod common;
 mod table;
 
 use common::{check_result, combine, lay, random, reference, Laid, Layout, Lcg, LAYOUTS};
+use lazy_einsum::__private::force_path;
 use lazy_einsum::{einsum, ndarray};
 use ndarray::{arr0, arr2, Array1, Array2, Array3, ArrayD, ArrayViewD, CowArray, IxDyn};
 use num_complex::Complex;
@@ -17,6 +21,20 @@ use table::{
     cases, check_case, check_table, large_sizes, operands_for, seed_of, shapes_for, small_sizes,
     Sizing,
 };
+
+/// The emitted loops whatever the sizes, then the runtime's kernels
+/// whatever the sizes.
+const PATHS: [Option<bool>; 2] = [Some(true), Some(false)];
+
+/// `check` run through each path (`force_path` is per thread: the test's
+/// own), the thread reset after.
+fn through_both_paths(mut check: impl FnMut(Option<bool>)) {
+    for path in PATHS {
+        force_path(path);
+        check(path);
+    }
+    force_path(None);
+}
 
 #[test]
 fn table_covers_every_listed_expression() {
@@ -48,10 +66,13 @@ fn table_covers_every_listed_expression() {
 
 #[test]
 fn table_f64_every_layout() {
-    assert_eq!(
-        check_table(cases::<f64>(), small_sizes, &LAYOUTS),
-        cases::<f64>().len()
-    );
+    through_both_paths(|path| {
+        assert_eq!(
+            check_table(cases::<f64>(), small_sizes, &LAYOUTS),
+            cases::<f64>().len(),
+            "{path:?}"
+        );
+    });
 }
 
 /// Sizes where the runtime calls GEMM (for the GEMM element types).
@@ -93,10 +114,13 @@ fn check_zero_stride_operands(sizing: Sizing) -> usize {
 
 #[test]
 fn table_f64_zero_stride_operands() {
-    assert_eq!(
-        check_zero_stride_operands(small_sizes),
-        cases::<f64>().len()
-    );
+    through_both_paths(|path| {
+        assert_eq!(
+            check_zero_stride_operands(small_sizes),
+            cases::<f64>().len(),
+            "{path:?}"
+        );
+    });
 }
 
 #[test]
@@ -135,7 +159,7 @@ fn check_size_one_axes(sizing: Sizing) -> usize {
 
 #[test]
 fn table_f64_size_one_axes() {
-    assert!(check_size_one_axes(small_sizes) >= 85);
+    through_both_paths(|path| assert!(check_size_one_axes(small_sizes) >= 85, "{path:?}"));
 }
 
 #[test]
@@ -156,97 +180,104 @@ fn sweep_layout(point: usize, k: usize) -> Layout {
 
 #[test]
 fn odd_sizes_matmul() {
-    let mut rng = Lcg::new(1);
-    let mut point = 0;
-    for &i in &ODD_SIZES {
-        for &j in &ODD_SIZES {
-            for &k in &ODD_SIZES {
-                let a: Array2<f64> = random((i, j), &mut rng);
-                let b: Array2<f64> = random((j, k), &mut rng);
-                let want = reference("ij,jk->ik", &[a.clone().into_dyn(), b.clone().into_dyn()]);
-                let (la, lb) = (
-                    lay(&a, sweep_layout(point, 0)),
-                    lay(&b, sweep_layout(point, 1)),
-                );
-                let got: Array2<f64> = einsum!("ij,jk->ik", la.view(), lb.view());
-                check_result(&format!("matmul {i}x{j}x{k}"), got, &want);
-                point += 1;
-            }
-        }
-    }
-}
-
-#[test]
-fn odd_sizes_batched_matmul() {
-    let mut rng = Lcg::new(2);
-    let mut point = 0;
-    for &b in &[0, 1, 3] {
+    through_both_paths(|path| {
+        let mut rng = Lcg::new(1);
+        let mut point = 0;
         for &i in &ODD_SIZES {
             for &j in &ODD_SIZES {
                 for &k in &ODD_SIZES {
-                    let x: Array3<f64> = random((b, i, j), &mut rng);
-                    let y: Array3<f64> = random((b, j, k), &mut rng);
-                    let want = reference(
-                        "bij,bjk->bik",
-                        &[x.clone().into_dyn(), y.clone().into_dyn()],
+                    let a: Array2<f64> = random((i, j), &mut rng);
+                    let b: Array2<f64> = random((j, k), &mut rng);
+                    let want =
+                        reference("ij,jk->ik", &[a.clone().into_dyn(), b.clone().into_dyn()]);
+                    let (la, lb) = (
+                        lay(&a, sweep_layout(point, 0)),
+                        lay(&b, sweep_layout(point, 1)),
                     );
-                    let (lx, ly) = (
-                        lay(&x, sweep_layout(point, 0)),
-                        lay(&y, sweep_layout(point, 1)),
-                    );
-                    let got = einsum!("bij,bjk->bik", lx.view(), ly.view());
-                    check_result(&format!("bmm {b}x{i}x{j}x{k}"), got, &want);
+                    let got: Array2<f64> = einsum!("ij,jk->ik", la.view(), lb.view());
+                    check_result(&format!("matmul {i}x{j}x{k}, {path:?}"), got, &want);
                     point += 1;
                 }
             }
         }
-    }
+    });
+}
+
+#[test]
+fn odd_sizes_batched_matmul() {
+    through_both_paths(|path| {
+        let mut rng = Lcg::new(2);
+        let mut point = 0;
+        for &b in &[0, 1, 3] {
+            for &i in &ODD_SIZES {
+                for &j in &ODD_SIZES {
+                    for &k in &ODD_SIZES {
+                        let x: Array3<f64> = random((b, i, j), &mut rng);
+                        let y: Array3<f64> = random((b, j, k), &mut rng);
+                        let want = reference(
+                            "bij,bjk->bik",
+                            &[x.clone().into_dyn(), y.clone().into_dyn()],
+                        );
+                        let (lx, ly) = (
+                            lay(&x, sweep_layout(point, 0)),
+                            lay(&y, sweep_layout(point, 1)),
+                        );
+                        let got = einsum!("bij,bjk->bik", lx.view(), ly.view());
+                        check_result(&format!("bmm {b}x{i}x{j}x{k}, {path:?}"), got, &want);
+                        point += 1;
+                    }
+                }
+            }
+        }
+    });
 }
 
 #[test]
 fn odd_sizes_trace_reduction_outer_inner() {
-    let mut rng = Lcg::new(3);
-    for (point, &n) in ODD_SIZES.iter().enumerate() {
-        let m: Array2<f64> = random((n, n), &mut rng);
-        let lm = lay(&m, sweep_layout(point, 0));
-        let want = reference("ii", &[m.clone().into_dyn()]);
-        let got: f64 = einsum!("ii", lm.view());
-        check_result(&format!("trace {n}"), got, &want);
-        for &p in &ODD_SIZES {
-            let a: Array2<f64> = random((n, p), &mut rng);
-            let b: Array2<f64> = random((n, p), &mut rng);
-            let x: Array1<f64> = random(n, &mut rng);
-            let y: Array1<f64> = random(p, &mut rng);
-            let (la, lb) = (
-                lay(&a, sweep_layout(point, p)),
-                lay(&b, sweep_layout(point, p + 1)),
-            );
-            let (lx, ly) = (
-                lay(&x, sweep_layout(point, p + 2)),
-                lay(&y, sweep_layout(point, 1)),
-            );
-            let (ad, bd) = (a.clone().into_dyn(), b.clone().into_dyn());
-            let (xd, yd) = (x.clone().into_dyn(), y.clone().into_dyn());
-            let got = einsum!("ij->j", la.view());
-            check_result(
-                &format!("ij->j {n}x{p}"),
-                got,
-                &reference("ij->j", std::slice::from_ref(&ad)),
-            );
-            let got = einsum!("i,j->ij", lx.view(), ly.view());
-            check_result(
-                &format!("outer {n}x{p}"),
-                got,
-                &reference("i,j->ij", &[xd, yd]),
-            );
-            let got: f64 = einsum!("ij,ij->", la.view(), lb.view());
-            check_result(
-                &format!("inner {n}x{p}"),
-                got,
-                &reference("ij,ij->", &[ad, bd]),
-            );
+    through_both_paths(|path| {
+        let mut rng = Lcg::new(3);
+        for (point, &n) in ODD_SIZES.iter().enumerate() {
+            let m: Array2<f64> = random((n, n), &mut rng);
+            let lm = lay(&m, sweep_layout(point, 0));
+            let want = reference("ii", &[m.clone().into_dyn()]);
+            let got: f64 = einsum!("ii", lm.view());
+            check_result(&format!("trace {n}, {path:?}"), got, &want);
+            for &p in &ODD_SIZES {
+                let a: Array2<f64> = random((n, p), &mut rng);
+                let b: Array2<f64> = random((n, p), &mut rng);
+                let x: Array1<f64> = random(n, &mut rng);
+                let y: Array1<f64> = random(p, &mut rng);
+                let (la, lb) = (
+                    lay(&a, sweep_layout(point, p)),
+                    lay(&b, sweep_layout(point, p + 1)),
+                );
+                let (lx, ly) = (
+                    lay(&x, sweep_layout(point, p + 2)),
+                    lay(&y, sweep_layout(point, 1)),
+                );
+                let (ad, bd) = (a.clone().into_dyn(), b.clone().into_dyn());
+                let (xd, yd) = (x.clone().into_dyn(), y.clone().into_dyn());
+                let got = einsum!("ij->j", la.view());
+                check_result(
+                    &format!("ij->j {n}x{p}, {path:?}"),
+                    got,
+                    &reference("ij->j", std::slice::from_ref(&ad)),
+                );
+                let got = einsum!("i,j->ij", lx.view(), ly.view());
+                check_result(
+                    &format!("outer {n}x{p}, {path:?}"),
+                    got,
+                    &reference("i,j->ij", &[xd, yd]),
+                );
+                let got: f64 = einsum!("ij,ij->", la.view(), lb.view());
+                check_result(
+                    &format!("inner {n}x{p}, {path:?}"),
+                    got,
+                    &reference("ij,ij->", &[ad, bd]),
+                );
+            }
         }
-    }
+    });
 }
 
 /// numpy's documented regression (gh-10930 family): the square of a 2x2 matrix.

@@ -5,7 +5,9 @@
 //! GEMM-sized broadcast batches; the whole table against numpy's own values
 //! (tests/data/ellipsis_numpy.txt, from scripts/ellipsis_reference.py); the
 //! call form and output targets with an ellipsis; numpy's broadcasting
-//! regressions; and the runtime errors.
+//! regressions; and the runtime errors. The table, fixed-rank operands and
+//! targets run through both the emitted loops and the runtime's kernels
+//! (`force_path`), whatever the sizes.
 
 mod common;
 
@@ -13,9 +15,26 @@ use common::{
     assert_close, broadcast_view, expand_ellipsis, lay, random, random_dyn, reference, Elem, Laid,
     Layout, Lcg, Materialize, LAYOUTS,
 };
+use lazy_einsum::__private::force_path;
 use lazy_einsum::{einsum, einsum_plan, ndarray, try_einsum, EinsumError};
 use ndarray::{arr1, arr3, Array2, Array3, ArrayD, ArrayViewD, Axis, IxDyn, ShapeBuilder};
 use num_complex::Complex;
+
+/// The emitted loops whatever the sizes, then the runtime's kernels
+/// whatever the sizes (`force_path`, per thread: each test resets it).
+const PATHS: [Option<bool>; 2] = [Some(true), Some(false)];
+
+/// The paths a table row runs through: both for the small rows; the choice
+/// by size for the GEMM-sized ones (the runtime's kernels, which the
+/// emitted loops would only slow down in a debug build).
+fn paths_for(shapes: &[&[usize]]) -> &'static [Option<bool>] {
+    let elements: usize = shapes.iter().map(|s| s.iter().product::<usize>()).sum();
+    if elements <= 500 {
+        &PATHS
+    } else {
+        &[None]
+    }
+}
 
 /// One `einsum!` call on dynamic-rank views of the operands.
 type Run<T> = fn(&[ArrayViewD<'_, T>]) -> (ArrayD<T>, Option<usize>);
@@ -121,7 +140,9 @@ fn check_table<T: Elem>() -> usize {
             let mut rng = Lcg::new(seed_of(case.subscripts, shapes));
             let operands: Vec<ArrayD<T>> = shapes.iter().map(|s| random_dyn(s, &mut rng)).collect();
             let want = reference(&expand_ellipsis(case.subscripts, shapes), &operands);
-            for (j, _) in LAYOUTS.iter().enumerate() {
+            let paths = paths_for(shapes);
+            for (j, &path) in (0..LAYOUTS.len()).flat_map(|j| paths.iter().map(move |p| (j, p))) {
+                force_path(path);
                 for mixed in [false, true] {
                     let layout = |k: usize| LAYOUTS[if mixed { (j + k) % 4 } else { j }];
                     let laid: Vec<Laid<T, IxDyn>> = operands
@@ -132,7 +153,7 @@ fn check_table<T: Elem>() -> usize {
                     laid.iter().for_each(Laid::check_layout);
                     let views: Vec<ArrayViewD<'_, T>> = laid.iter().map(Laid::view).collect();
                     let what = format!(
-                        "{:?} on {shapes:?}, {:?}",
+                        "{:?} on {shapes:?}, {:?}, {path:?}",
                         case.subscripts,
                         (0..shapes.len()).map(layout).collect::<Vec<Layout>>()
                     );
@@ -152,11 +173,18 @@ fn check_table<T: Elem>() -> usize {
                 .collect();
             let owned: Vec<ArrayD<T>> = views.iter().map(|v| v.to_owned()).collect();
             let want = reference(&expand_ellipsis(case.subscripts, shapes), &owned);
-            let what = format!("{:?} on {shapes:?}, zero strides", case.subscripts);
-            check(&what, case.subscripts, (case.run)(&views), &want);
-            runs += 1;
+            for &path in paths {
+                force_path(path);
+                let what = format!(
+                    "{:?} on {shapes:?}, zero strides, {path:?}",
+                    case.subscripts
+                );
+                check(&what, case.subscripts, (case.run)(&views), &want);
+                runs += 1;
+            }
         }
     }
+    force_path(None);
     runs
 }
 
@@ -197,146 +225,161 @@ fn reference_expansion_of_the_ellipsis() {
 /// the result is an `ArrayD` whatever they are.
 #[test]
 fn fixed_rank_operands() {
-    let mut rng = Lcg::new(3);
-    let a: Array3<f64> = random((2, 3, 4), &mut rng);
-    let b: Array2<f64> = random((4, 5), &mut rng);
-    let c: ArrayD<f64> = einsum!("...ij,jk->...ik", a, b.view());
-    let want = reference("aij,jk->aik", &[a.clone().into_dyn(), b.clone().into_dyn()]);
-    assert_close("fixed rank", &c, &want);
-    let f: Array3<f64> = {
-        let mut f = Array3::zeros((2, 3, 4).f());
-        f.assign(&a);
-        f
-    };
-    let d: ArrayD<f64> = einsum!("i...->...i", f);
-    assert_close(
-        "Fortran order",
-        &d,
-        &reference("ijk->jki", &[a.clone().into_dyn()]),
-    );
-    let reversed = a.slice(ndarray::s![..;-1, .., ..;-1]);
-    let e: ArrayD<f64> = einsum!("...j,...j->...", reversed, reversed);
-    let r = reversed.to_owned().into_dyn();
-    assert_close(
-        "negative strides",
-        &e,
-        &reference("abj,abj->ab", &[r.clone(), r]),
-    );
-    // One variable at two ellipsis positions: two different padded views of
-    // the same data, which must not be mistaken for one another.
-    let cube: Array3<f64> = random((3, 3, 3), &mut rng);
-    let got: ArrayD<f64> = einsum!("i...,...i->...", cube, cube);
-    let c = cube.clone().into_dyn();
-    assert_close(
-        "two ellipsis positions",
-        &got,
-        &reference("iab,abi->ab", &[c.clone(), c.clone()]),
-    );
-    let got: ArrayD<f64> = einsum!("i...,i...,...i->...", cube, cube, cube);
-    let want = reference("iab,iab,abi->ab", &[c.clone(), c.clone(), c.clone()]);
-    assert_close("three uses", &got, &want);
-    // A rank-0 operand under an ellipsis: a rank-0 ArrayD.
-    let s: ArrayD<f64> = einsum!("...,...", 2.0, 3.0);
-    assert_eq!(s, ArrayD::from_elem(IxDyn(&[]), 6.0));
+    for path in PATHS {
+        force_path(path);
+        let mut rng = Lcg::new(3);
+        let a: Array3<f64> = random((2, 3, 4), &mut rng);
+        let b: Array2<f64> = random((4, 5), &mut rng);
+        let c: ArrayD<f64> = einsum!("...ij,jk->...ik", a, b.view());
+        let want = reference("aij,jk->aik", &[a.clone().into_dyn(), b.clone().into_dyn()]);
+        assert_close(&format!("fixed rank, {path:?}"), &c, &want);
+        let f: Array3<f64> = {
+            let mut f = Array3::zeros((2, 3, 4).f());
+            f.assign(&a);
+            f
+        };
+        let d: ArrayD<f64> = einsum!("i...->...i", f);
+        assert_close(
+            &format!("Fortran order, {path:?}"),
+            &d,
+            &reference("ijk->jki", &[a.clone().into_dyn()]),
+        );
+        let reversed = a.slice(ndarray::s![..;-1, .., ..;-1]);
+        let e: ArrayD<f64> = einsum!("...j,...j->...", reversed, reversed);
+        let r = reversed.to_owned().into_dyn();
+        assert_close(
+            &format!("negative strides, {path:?}"),
+            &e,
+            &reference("abj,abj->ab", &[r.clone(), r]),
+        );
+        // One variable at two ellipsis positions: two different padded views of
+        // the same data, which must not be mistaken for one another.
+        let cube: Array3<f64> = random((3, 3, 3), &mut rng);
+        let got: ArrayD<f64> = einsum!("i...,...i->...", cube, cube);
+        let c = cube.clone().into_dyn();
+        assert_close(
+            &format!("two ellipsis positions, {path:?}"),
+            &got,
+            &reference("iab,abi->ab", &[c.clone(), c.clone()]),
+        );
+        let got: ArrayD<f64> = einsum!("i...,i...,...i->...", cube, cube, cube);
+        let want = reference("iab,iab,abi->ab", &[c.clone(), c.clone(), c.clone()]);
+        assert_close(&format!("three uses, {path:?}"), &got, &want);
+        // A rank-0 operand under an ellipsis: a rank-0 ArrayD.
+        let s: ArrayD<f64> = einsum!("...,...", 2.0, 3.0);
+        assert_eq!(s, ArrayD::from_elem(IxDyn(&[]), 6.0), "{path:?}");
+    }
+    force_path(None);
 }
 
 /// Named labels broadcast their size-1 axes too (numpy's
 /// `"ijp,ipq,ikq->ijk"` with shapes (3,1,1), (3,1,3), (1,3,3)).
 #[test]
 fn size_one_axes_of_named_labels_broadcast() {
-    let mut rng = Lcg::new(5);
-    let shapes: [&[usize]; 3] = [&[3, 1, 1], &[3, 1, 3], &[1, 3, 3]];
-    let ops: Vec<ArrayD<f64>> = shapes.iter().map(|s| random_dyn(s, &mut rng)).collect();
-    let want = reference("ijp,ipq,ikq->ijk", &ops);
-    assert_eq!(want.shape(), &[3, 1, 3]);
-    for layout in LAYOUTS {
-        let laid: Vec<Laid<f64, IxDyn>> = ops.iter().map(|a| lay(a, layout)).collect();
-        let v: Vec<ArrayViewD<'_, f64>> = laid.iter().map(Laid::view).collect();
-        let got = einsum!("ijp,ipq,ikq->ijk", v[0], v[1], v[2]);
-        assert_close(&format!("{layout:?}"), &got.into_dyn(), &want);
+    for path in PATHS {
+        force_path(path);
+        let mut rng = Lcg::new(5);
+        let shapes: [&[usize]; 3] = [&[3, 1, 1], &[3, 1, 3], &[1, 3, 3]];
+        let ops: Vec<ArrayD<f64>> = shapes.iter().map(|s| random_dyn(s, &mut rng)).collect();
+        let want = reference("ijp,ipq,ikq->ijk", &ops);
+        assert_eq!(want.shape(), &[3, 1, 3]);
+        for layout in LAYOUTS {
+            let laid: Vec<Laid<f64, IxDyn>> = ops.iter().map(|a| lay(a, layout)).collect();
+            let v: Vec<ArrayViewD<'_, f64>> = laid.iter().map(Laid::view).collect();
+            let got = einsum!("ijp,ipq,ikq->ijk", v[0], v[1], v[2]);
+            assert_close(&format!("{layout:?}"), &got.into_dyn(), &want);
+        }
     }
+    force_path(None);
 }
 
 /// numpy regressions: repeated labels on size-1 axes, and broadcasting
 /// mistaken for GEMM (test_broadcasting_dot_cases, gh-11308).
 #[test]
 fn numpy_broadcasting_regressions() {
-    let mut rng = Lcg::new(7);
-    let x: ArrayD<f64> = random_dyn(&[1, 1, 3, 1, 3], &mut rng);
-    for layout in LAYOUTS {
-        let laid = lay(&x, layout);
-        let got = einsum!("bbcdc->d", laid.view());
-        assert_close(
-            "bbcdc->d",
-            &got.into_dyn(),
-            &reference("bbcdc->d", std::slice::from_ref(&x)),
-        );
+    for path in PATHS {
+        force_path(path);
+        let mut rng = Lcg::new(7);
+        let x: ArrayD<f64> = random_dyn(&[1, 1, 3, 1, 3], &mut rng);
+        for layout in LAYOUTS {
+            let laid = lay(&x, layout);
+            let got = einsum!("bbcdc->d", laid.view());
+            assert_close(
+                &format!("bbcdc->d, {path:?}"),
+                &got.into_dyn(),
+                &reference("bbcdc->d", std::slice::from_ref(&x)),
+            );
+        }
+        let g =
+            ArrayD::from_shape_vec(IxDyn(&[2, 4, 8]), (0..64).map(f64::from).collect()).unwrap();
+        let f =
+            ArrayD::from_shape_vec(IxDyn(&[7, 11, 5]), (0..385).map(f64::from).collect()).unwrap();
+        let h =
+            ArrayD::from_shape_vec(IxDyn(&[2, 3, 5]), (0..30).map(f64::from).collect()).unwrap();
+        for layout in LAYOUTS {
+            let (lg, lf, lh) = (lay(&g, layout), lay(&f, layout), lay(&h, layout));
+            let got = einsum!("obk,ijk->ioj", lg.view(), lg.view());
+            assert_close(
+                &format!("obk,ijk->ioj (g, g), {path:?}"),
+                &got.into_dyn(),
+                &reference("obk,ijk->ioj", &[g.clone(), g.clone()]),
+            );
+            let got = einsum!("obk,ijk->ioj", lf.view(), lh.view());
+            assert_close(
+                &format!("obk,ijk->ioj (f, h), {path:?}"),
+                &got.into_dyn(),
+                &reference("obk,ijk->ioj", &[f.clone(), h.clone()]),
+            );
+        }
+        let a = random_dyn::<f64>(&[1, 5, 4], &mut rng);
+        let b = random_dyn::<f64>(&[4, 6], &mut rng);
+        let c = random_dyn::<f64>(&[5, 6], &mut rng);
+        let d = random_dyn::<f64>(&[10], &mut rng);
+        let e = random_dyn::<f64>(&[1, 1, 5, 4], &mut rng);
+        let f7 = random_dyn::<f64>(&[7, 7], &mut rng);
+        for layout in LAYOUTS {
+            let (la, lb, lc, ld, le, lf) = (
+                lay(&a, layout),
+                lay(&b, layout),
+                lay(&c, layout),
+                lay(&d, layout),
+                lay(&e, layout),
+                lay(&f7, layout),
+            );
+            let (va, vb, vc, vd, ve, vf) = (
+                la.view(),
+                lb.view(),
+                lc.view(),
+                ld.view(),
+                le.view(),
+                lf.view(),
+            );
+            let r = |s: &str, ops: &[&ArrayD<f64>]| {
+                reference(s, &ops.iter().map(|o| (*o).clone()).collect::<Vec<_>>())
+            };
+            assert_close(
+                &format!("ijk,kl,jl, {path:?}"),
+                &einsum!("ijk,kl,jl", va, vb, vc).into_dyn(),
+                &r("ijk,kl,jl", &[&a, &b, &c]),
+            );
+            assert_close(
+                &format!("ijk,kl,jl,i->i, {path:?}"),
+                &einsum!("ijk,kl,jl,i->i", va, vb, vc, vd).into_dyn(),
+                &r("ijk,kl,jl,i->i", &[&a, &b, &c, &d]),
+            );
+            assert_close(
+                &format!("abjk,kl,jl, {path:?}"),
+                &einsum!("abjk,kl,jl", ve, vb, vc).into_dyn(),
+                &r("abjk,kl,jl", &[&e, &b, &c]),
+            );
+            assert_close(
+                &format!("abjk,kl,jl,ab->ab, {path:?}"),
+                &einsum!("abjk,kl,jl,ab->ab", ve, vb, vc, vf).into_dyn(),
+                &r("abjk,kl,jl,ab->ab", &[&e, &b, &c, &f7]),
+            );
+        }
     }
-    let g = ArrayD::from_shape_vec(IxDyn(&[2, 4, 8]), (0..64).map(f64::from).collect()).unwrap();
-    let f = ArrayD::from_shape_vec(IxDyn(&[7, 11, 5]), (0..385).map(f64::from).collect()).unwrap();
-    let h = ArrayD::from_shape_vec(IxDyn(&[2, 3, 5]), (0..30).map(f64::from).collect()).unwrap();
-    for layout in LAYOUTS {
-        let (lg, lf, lh) = (lay(&g, layout), lay(&f, layout), lay(&h, layout));
-        let got = einsum!("obk,ijk->ioj", lg.view(), lg.view());
-        assert_close(
-            "obk,ijk->ioj (g, g)",
-            &got.into_dyn(),
-            &reference("obk,ijk->ioj", &[g.clone(), g.clone()]),
-        );
-        let got = einsum!("obk,ijk->ioj", lf.view(), lh.view());
-        assert_close(
-            "obk,ijk->ioj (f, h)",
-            &got.into_dyn(),
-            &reference("obk,ijk->ioj", &[f.clone(), h.clone()]),
-        );
-    }
-    let a = random_dyn::<f64>(&[1, 5, 4], &mut rng);
-    let b = random_dyn::<f64>(&[4, 6], &mut rng);
-    let c = random_dyn::<f64>(&[5, 6], &mut rng);
-    let d = random_dyn::<f64>(&[10], &mut rng);
-    let e = random_dyn::<f64>(&[1, 1, 5, 4], &mut rng);
-    let f7 = random_dyn::<f64>(&[7, 7], &mut rng);
-    for layout in LAYOUTS {
-        let (la, lb, lc, ld, le, lf) = (
-            lay(&a, layout),
-            lay(&b, layout),
-            lay(&c, layout),
-            lay(&d, layout),
-            lay(&e, layout),
-            lay(&f7, layout),
-        );
-        let (va, vb, vc, vd, ve, vf) = (
-            la.view(),
-            lb.view(),
-            lc.view(),
-            ld.view(),
-            le.view(),
-            lf.view(),
-        );
-        let r = |s: &str, ops: &[&ArrayD<f64>]| {
-            reference(s, &ops.iter().map(|o| (*o).clone()).collect::<Vec<_>>())
-        };
-        assert_close(
-            "ijk,kl,jl",
-            &einsum!("ijk,kl,jl", va, vb, vc).into_dyn(),
-            &r("ijk,kl,jl", &[&a, &b, &c]),
-        );
-        assert_close(
-            "ijk,kl,jl,i->i",
-            &einsum!("ijk,kl,jl,i->i", va, vb, vc, vd).into_dyn(),
-            &r("ijk,kl,jl,i->i", &[&a, &b, &c, &d]),
-        );
-        assert_close(
-            "abjk,kl,jl",
-            &einsum!("abjk,kl,jl", ve, vb, vc).into_dyn(),
-            &r("abjk,kl,jl", &[&e, &b, &c]),
-        );
-        assert_close(
-            "abjk,kl,jl,ab->ab",
-            &einsum!("abjk,kl,jl,ab->ab", ve, vb, vc, vf).into_dyn(),
-            &r("abjk,kl,jl,ab->ab", &[&e, &b, &c, &f7]),
-        );
-    }
+    force_path(None);
 }
 
 /// A broadcast (stride-0) batch axis of size > 1 next to GEMM's m, n and k
@@ -379,75 +422,103 @@ fn broadcast_axes_never_fuse_into_gemm() {
 /// where the ellipsis is and anything lazy elsewhere.
 #[test]
 fn call_form() {
-    let mut rng = Lcg::new(13);
-    let a = random_dyn::<f64>(&[2, 3, 4, 5], &mut rng);
-    let b = random_dyn::<f64>(&[5, 6], &mut rng);
-    let c = random_dyn::<f64>(&[6, 7], &mut rng);
-    let b2 = random_dyn::<f64>(&[5, 7], &mut rng);
-    let got: ArrayD<f64> = einsum! { "...ij,jk->...ik"(a, b) };
-    assert_close(
-        "plain",
-        &got,
-        &reference("xyij,jk->xyik", &[a.clone(), b.clone()]),
-    );
-    let got: ArrayD<f64> = einsum! { "...ij,jk->...ik"(a, "jl,lk->jk"(b, c)) };
-    let bc = reference("jl,lk->jk", &[b.clone(), c.clone()]);
-    assert_close(
-        "nested call",
-        &got,
-        &reference("xyij,jk->xyik", &[a.clone(), bc.clone()]),
-    );
-    let got: ArrayD<f64> = einsum! { "...ij,jk->...ik"(a, "jl,lk->jk"(b, c) - 2.0 * b2) };
-    let arg = common::combine(&bc, 1.0, &b2, -2.0);
-    assert_close(
-        "sum argument",
-        &got,
-        &reference("xyij,jk->xyik", &[a.clone(), arg]),
-    );
-    let got: ArrayD<f64> = einsum! {
-        let bc = "jl,lk->jk"(b, c);
-        "...ij,jk->...ik"(a, bc)
-    };
-    assert_close(
-        "binding argument",
-        &got,
-        &reference("xyij,jk->xyik", &[a, bc]),
-    );
+    for path in PATHS {
+        force_path(path);
+        let mut rng = Lcg::new(13);
+        let a = random_dyn::<f64>(&[2, 3, 4, 5], &mut rng);
+        let b = random_dyn::<f64>(&[5, 6], &mut rng);
+        let c = random_dyn::<f64>(&[6, 7], &mut rng);
+        let b2 = random_dyn::<f64>(&[5, 7], &mut rng);
+        let got: ArrayD<f64> = einsum! { "...ij,jk->...ik"(a, b) };
+        assert_close(
+            &format!("plain, {path:?}"),
+            &got,
+            &reference("xyij,jk->xyik", &[a.clone(), b.clone()]),
+        );
+        let got: ArrayD<f64> = einsum! { "...ij,jk->...ik"(a, "jl,lk->jk"(b, c)) };
+        let bc = reference("jl,lk->jk", &[b.clone(), c.clone()]);
+        assert_close(
+            &format!("nested call, {path:?}"),
+            &got,
+            &reference("xyij,jk->xyik", &[a.clone(), bc.clone()]),
+        );
+        let got: ArrayD<f64> = einsum! { "...ij,jk->...ik"(a, "jl,lk->jk"(b, c) - 2.0 * b2) };
+        let arg = common::combine(&bc, 1.0, &b2, -2.0);
+        assert_close(
+            &format!("sum argument, {path:?}"),
+            &got,
+            &reference("xyij,jk->xyik", &[a.clone(), arg]),
+        );
+        let got: ArrayD<f64> = einsum! {
+            let bc = "jl,lk->jk"(b, c);
+            "...ij,jk->...ik"(a, bc)
+        };
+        assert_close(
+            &format!("binding argument, {path:?}"),
+            &got,
+            &reference("xyij,jk->xyik", &[a, bc]),
+        );
+    }
+    force_path(None);
 }
 
 /// Output targets with an ellipsis: dynamic or fixed rank, any strides;
 /// overwrite and accumulate; untouched on an error.
 #[test]
 fn output_targets() {
-    let mut rng = Lcg::new(17);
-    let a = random_dyn::<f64>(&[2, 3, 4], &mut rng);
-    let want = reference("xij->xji", std::slice::from_ref(&a));
-    let mut out = ArrayD::<f64>::zeros(IxDyn(&[2, 4, 3]));
-    einsum! { out = "...ij->...ji"(a) };
-    assert_close("ArrayD target", &out, &want);
-    einsum! { out += 2.0 * "...ij->...ji"(a) };
-    assert_close("accumulate", &out, &want.mapv(|x| 3.0 * x));
-    einsum! { out -= "...ij->...ji"(a) };
-    assert_close("subtract", &out, &want.mapv(|x| 2.0 * x));
-    let mut fixed = Array3::<f64>::zeros((2, 4, 3).f());
-    einsum! { fixed = "...ij->...ji"(a) };
-    assert_close("Fortran Array3 target", &fixed.clone().into_dyn(), &want);
-    let mut big = Array3::<f64>::zeros((4, 8, 3));
-    let mut view = big.slice_mut(ndarray::s![..;-2, ..;2, ..]);
-    einsum! { view = "...ij->...ji"(a) };
-    assert_close("strided view target", &view.to_owned().into_dyn(), &want);
-    // Wrong shape: an error, the target untouched.
-    let mut wrong = ArrayD::<f64>::from_elem(IxDyn(&[4, 3]), 9.0);
-    let err = try_einsum! { wrong = "...ij->...ji"(a) }.unwrap_err();
-    assert!(matches!(err, EinsumError::OutputShape { .. }), "{err}");
-    assert!(wrong.iter().all(|&x| x == 9.0));
-    let b = random_dyn::<f64>(&[5, 3, 4], &mut rng);
-    let err = try_einsum! { out = "...ij,...ij->...ji"(a, b) }.unwrap_err();
-    assert!(
-        matches!(err, EinsumError::BroadcastMismatch { .. }),
-        "{err}"
-    );
-    assert_close("untouched", &out, &want.mapv(|x| 2.0 * x));
+    for path in PATHS {
+        force_path(path);
+        let mut rng = Lcg::new(17);
+        let a = random_dyn::<f64>(&[2, 3, 4], &mut rng);
+        let want = reference("xij->xji", std::slice::from_ref(&a));
+        let mut out = ArrayD::<f64>::zeros(IxDyn(&[2, 4, 3]));
+        einsum! { out = "...ij->...ji"(a) };
+        assert_close(&format!("ArrayD target, {path:?}"), &out, &want);
+        einsum! { out += 2.0 * "...ij->...ji"(a) };
+        assert_close(
+            &format!("accumulate, {path:?}"),
+            &out,
+            &want.mapv(|x| 3.0 * x),
+        );
+        einsum! { out -= "...ij->...ji"(a) };
+        assert_close(
+            &format!("subtract, {path:?}"),
+            &out,
+            &want.mapv(|x| 2.0 * x),
+        );
+        let mut fixed = Array3::<f64>::zeros((2, 4, 3).f());
+        einsum! { fixed = "...ij->...ji"(a) };
+        assert_close(
+            &format!("Fortran Array3 target, {path:?}"),
+            &fixed.clone().into_dyn(),
+            &want,
+        );
+        let mut big = Array3::<f64>::zeros((4, 8, 3));
+        let mut view = big.slice_mut(ndarray::s![..;-2, ..;2, ..]);
+        einsum! { view = "...ij->...ji"(a) };
+        assert_close(
+            &format!("strided view target, {path:?}"),
+            &view.to_owned().into_dyn(),
+            &want,
+        );
+        // Wrong shape: an error, the target untouched.
+        let mut wrong = ArrayD::<f64>::from_elem(IxDyn(&[4, 3]), 9.0);
+        let err = try_einsum! { wrong = "...ij->...ji"(a) }.unwrap_err();
+        assert!(matches!(err, EinsumError::OutputShape { .. }), "{err}");
+        assert!(wrong.iter().all(|&x| x == 9.0));
+        let b = random_dyn::<f64>(&[5, 3, 4], &mut rng);
+        let err = try_einsum! { out = "...ij,...ij->...ji"(a, b) }.unwrap_err();
+        assert!(
+            matches!(err, EinsumError::BroadcastMismatch { .. }),
+            "{err}"
+        );
+        assert_close(
+            &format!("untouched, {path:?}"),
+            &out,
+            &want.mapv(|x| 2.0 * x),
+        );
+    }
+    force_path(None);
 }
 
 /// Operand, shape and broadcast errors at run time, before anything is

@@ -1,13 +1,33 @@
 //! Fused passes (steps that read one array over its axes run as one walk
 //! over it): the plans that fuse, and their results against the naive
 //! reference in every layout, at sizes where the kernels block and sweep
-//! (loops longer than eight, strides of sixteen elements or more).
+//! (loops longer than eight, strides of sixteen elements or more); each
+//! through the emitted loops and through the runtime's fused kernel
+//! (`force_path`), whatever the sizes; and sum passes (arrays added into one
+//! destination in one walk) the same way.
 
 mod common;
 
-use common::{assert_close, lay, random, reference, Lcg, LAYOUTS};
+use common::{assert_close, lay, random, reference, Layout, Lcg, LAYOUTS};
+use lazy_einsum::__private::force_path;
 use lazy_einsum::{einsum, einsum_plan, try_einsum};
 use ndarray::{arr0, arr1, Array1, Array2, ArrayD};
+
+/// Each `force_path` setting: the emitted loops whatever the sizes, the
+/// runtime's kernels whatever the sizes, and the choice by size (last, so
+/// that a test leaves its thread as it found it).
+const PATHS: [Option<bool>; 3] = [Some(true), Some(false), None];
+
+/// Every layout through every path, setting the path (`force_path` is per
+/// thread: the test's own).
+fn layouts_and_paths() -> impl Iterator<Item = (Layout, Option<bool>)> {
+    LAYOUTS.into_iter().flat_map(|layout| {
+        PATHS.into_iter().map(move |path| {
+            force_path(path);
+            (layout, path)
+        })
+    })
+}
 
 /// Every size class of the blocked kernel: below one block, one block plus
 /// a remainder, several blocks, and n != q.
@@ -54,7 +74,7 @@ fn the_seed_matches_its_definition_in_every_layout() {
             }
             e
         });
-        for layout in LAYOUTS {
+        for (layout, path) in layouts_and_paths() {
             let (la, lz) = (lay(&a, layout), lay(&z2, layout));
             let (a, z2) = (la.view(), lz.view());
             let (lb, ly) = (lay(&b, layout), lay(&y2, layout));
@@ -65,7 +85,7 @@ fn the_seed_matches_its_definition_in_every_layout() {
                 "ijk,ikj->k"(c + c2, c + c2)
             };
             assert_close(
-                &format!("seed E, n = {n}, q = {q}, {layout:?}"),
+                &format!("seed E, n = {n}, q = {q}, {layout:?}, {path:?}"),
                 &e.into_dyn(),
                 &want.clone().into_dyn(),
             );
@@ -101,7 +121,7 @@ fn symmetric_and_matrix_vector_steps_over_one_matrix() {
             reference("ji,j->i", &[dyn2(&a), dyn1(&v)]),
         ];
         let want = reference("i,i,i,i->i", &parts);
-        for layout in LAYOUTS {
+        for (layout, path) in layouts_and_paths() {
             let (la, lv) = (lay(&a, layout), lay(&v, layout));
             let (a, v) = (la.view(), lv.view());
             let got: Array1<f64> = einsum!(
@@ -111,7 +131,11 @@ fn symmetric_and_matrix_vector_steps_over_one_matrix() {
                 "ij,j->i"(a, v),
                 "ji,j->i"(a, v)
             );
-            assert_close(&format!("n = {n}, {layout:?}"), &got.into_dyn(), &want);
+            assert_close(
+                &format!("n = {n}, {layout:?}, {path:?}"),
+                &got.into_dyn(),
+                &want,
+            );
         }
     }
 }
@@ -137,12 +161,16 @@ fn dependent_steps_over_one_matrix_stay_in_order() {
             "i,i->i",
             &[want, reference("ij,ji->i", &[dyn2(&a), dyn2(&a)])],
         );
-        for layout in LAYOUTS {
+        for (layout, path) in layouts_and_paths() {
             let (la, lv) = (lay(&a, layout), lay(&v, layout));
             let (a, v) = (la.view(), lv.view());
             let got: Array1<f64> =
                 einsum!("i,i->i", "ij,j->i"(a, "jk,k->j"(a, v)), "ij,ji->i"(a, a));
-            assert_close(&format!("n = {n}, {layout:?}"), &got.into_dyn(), &want);
+            assert_close(
+                &format!("n = {n}, {layout:?}, {path:?}"),
+                &got.into_dyn(),
+                &want,
+            );
         }
     }
 }
@@ -164,11 +192,15 @@ fn rectangular_matrix_steps_in_one_pass() {
                 reference("ij,ij->j", &[dyn2(&z), dyn2(&z)]),
             ],
         );
-        for layout in LAYOUTS {
+        for (layout, path) in layouts_and_paths() {
             let (lz, lb) = (lay(&z, layout), lay(&b, layout));
             let (z, b) = (lz.view(), lb.view());
             let got = einsum!("j,j->j", "ij,i->j"(z, b), "ij,ij->j"(z, z));
-            assert_close(&format!("{q} x {n}, {layout:?}"), &got.into_dyn(), &want);
+            assert_close(
+                &format!("{q} x {n}, {layout:?}, {path:?}"),
+                &got.into_dyn(),
+                &want,
+            );
         }
     }
 }
@@ -183,10 +215,10 @@ fn a_matrix_against_its_transpose_alone() {
         let rows = reference("ij,ji->i", &[dyn2(&a), dyn2(&a)]);
         let columns = reference("ij,ji->j", &[dyn2(&a), dyn2(&a)]);
         let d1 = reference("i,jk,i,kj->k", &[dyn1(&b), dyn2(&a), dyn1(&b), dyn2(&a)]);
-        for layout in LAYOUTS {
+        for (layout, path) in layouts_and_paths() {
             let (la, lb) = (lay(&a, layout), lay(&b, layout));
             let (a, b) = (la.view(), lb.view());
-            let what = format!("n = {n}, {layout:?}");
+            let what = format!("n = {n}, {layout:?}, {path:?}");
             assert_close(&what, &einsum!("ij,ji->i", a, a).into_dyn(), &rows);
             assert_close(&what, &einsum!("ij,ji->j", a, a).into_dyn(), &columns);
             assert_close(&what, &einsum!("i,jk,i,kj->k", b, a, b, a).into_dyn(), &d1);
@@ -205,25 +237,91 @@ fn passes_over_a_rank_zero_operand() {
     let plan = einsum_plan! { "i,,->i"(v, x, y) + "i,,->i"(w, x, z) };
     assert!(plan.contains("read x in one pass"), "{plan}");
 
-    let (x, y, z) = (2.0f64, -3.0f64, 5.0f64);
-    let want = x * y * y + x * z * z;
-    let got: f64 = einsum! { ",,->"(x, y, y) + ",,->"(x, z, z) };
-    assert_eq!(got, want, "scalars");
-    let got = try_einsum! { ",,->"(x, y, y) + ",,->"(x, z, z) };
-    assert_eq!(got, Ok(want), "scalars, try_einsum!");
+    for path in PATHS {
+        force_path(path);
+        let (x, y, z) = (2.0f64, -3.0f64, 5.0f64);
+        let want = x * y * y + x * z * z;
+        let got: f64 = einsum! { ",,->"(x, y, y) + ",,->"(x, z, z) };
+        assert_eq!(got, want, "scalars {path:?}");
+        let got = try_einsum! { ",,->"(x, y, y) + ",,->"(x, z, z) };
+        assert_eq!(got, Ok(want), "scalars, try_einsum!, {path:?}");
 
-    let (ax, ay, az) = (arr0(x), arr0(y), arr0(z));
-    let got: f64 = einsum! { ",,->"(ax, ay, ay) + ",,->"(ax, az, az) };
-    assert_eq!(got, want, "arr0");
-    let got = try_einsum! { ",,->"(ax, ay, ay) + ",,->"(ax, az, az) };
-    assert_eq!(got, Ok(want), "arr0, try_einsum!");
+        let (ax, ay, az) = (arr0(x), arr0(y), arr0(z));
+        let got: f64 = einsum! { ",,->"(ax, ay, ay) + ",,->"(ax, az, az) };
+        assert_eq!(got, want, "arr0, {path:?}");
+        let got = try_einsum! { ",,->"(ax, ay, ay) + ",,->"(ax, az, az) };
+        assert_eq!(got, Ok(want), "arr0, try_einsum!, {path:?}");
 
-    let (v, w) = (arr1(&[1.0, -2.0, 4.0]), arr1(&[3.0, 0.5, -1.0]));
-    let want = Array1::from_shape_fn(3, |i| v[i] * x * y + w[i] * x * z);
-    let got = einsum! { "i,,->i"(v, x, y) + "i,,->i"(w, x, z) };
-    assert_eq!(got, want, "vectors");
-    let got = try_einsum! { "i,,->i"(v, x, y) + "i,,->i"(w, x, z) };
-    assert_eq!(got, Ok(want.clone()), "vectors, try_einsum!");
-    let got = einsum! { "i,,->i"(v, ax, ay) + "i,,->i"(w, ax, az) };
-    assert_eq!(got, want, "vectors and arr0");
+        let (v, w) = (arr1(&[1.0, -2.0, 4.0]), arr1(&[3.0, 0.5, -1.0]));
+        let want = Array1::from_shape_fn(3, |i| v[i] * x * y + w[i] * x * z);
+        let got = einsum! { "i,,->i"(v, x, y) + "i,,->i"(w, x, z) };
+        assert_eq!(got, want, "vectors, {path:?}");
+        let got = try_einsum! { "i,,->i"(v, x, y) + "i,,->i"(w, x, z) };
+        assert_eq!(got, Ok(want.clone()), "vectors, try_einsum!, {path:?}");
+        let got = einsum! { "i,,->i"(v, ax, ay) + "i,,->i"(w, ax, az) };
+        assert_eq!(got, want, "vectors and arr0, {path:?}");
+    }
+}
+
+/// Sum passes (arrays added into one destination in one walk, read in
+/// several axis orders) through both paths: into a new result, into an
+/// output target with negative and odd strides (overwritten, then added
+/// into) and into an intermediate, at sizes 0 to 17, against the naive
+/// reference.
+#[test]
+fn sum_passes_through_both_paths() {
+    let plan = einsum_plan! { let c = "ik,kj->ij"(a, b); c - "ij->ji"(c) };
+    assert!(plan.contains("add into the result in one pass"), "{plan}");
+    let plan = einsum_plan! { "ij,jk->ik"(a + "ij->ji"(b) - 2.0 * c, d) };
+    assert!(plan.contains("add into #"), "{plan}");
+    let mut rng = Lcg::new(23);
+    for (n, q) in [(0, 2), (1, 1), (2, 3), (3, 0), (5, 2), (17, 17)] {
+        let (a, b): (Array2<f64>, Array2<f64>) =
+            (random((n, q), &mut rng), random((q, n), &mut rng));
+        let (c, d): (Array2<f64>, Array2<f64>) =
+            (random((n, n), &mut rng), random((n, q), &mut rng));
+        let ab = reference("ik,kj->ij", &[dyn2(&a), dyn2(&b)]);
+        let antisymmetric = common::combine(
+            &ab,
+            1.0,
+            &reference("ij->ji", std::slice::from_ref(&ab)),
+            -1.0,
+        );
+        let sum = common::combine(&dyn2(&c), 1.0, &reference("ij->ji", &[dyn2(&c)]), 1.0);
+        let sum = common::combine(&sum, 1.0, &dyn2(&c), -2.0);
+        let product = reference("ij,jk->ik", &[sum, dyn2(&d)]);
+        for (layout, path) in layouts_and_paths() {
+            let what = format!("{n} x {q}, {layout:?}, {path:?}");
+            let (la, lb, lc, ld) = (
+                lay(&a, layout),
+                lay(&b, layout),
+                lay(&c, layout),
+                lay(&d, layout),
+            );
+            let (a, b, c, d) = (la.view(), lb.view(), lc.view(), ld.view());
+            let got = einsum! { let m = "ik,kj->ij"(a, b); m - "ij->ji"(m) };
+            assert_close(
+                &format!("new result, {what}"),
+                &got.into_dyn(),
+                &antisymmetric,
+            );
+            let mut big = Array2::<f64>::from_elem((2 * n, 3 * n), 7.0);
+            let mut target = big.slice_mut(ndarray::s![..;-2, ..;3]);
+            einsum! { target = "ik,kj->ij"(a, b) - "jk,ki->ij"(a, b) };
+            assert_close(
+                &format!("target, {what}"),
+                &target.to_owned().into_dyn(),
+                &antisymmetric,
+            );
+            einsum! { target += 2.0 * "ik,kj->ij"(a, b) - 2.0 * "jk,ki->ij"(a, b) };
+            let thrice = antisymmetric.mapv(|x| 3.0 * x);
+            assert_close(
+                &format!("target added into, {what}"),
+                &target.to_owned().into_dyn(),
+                &thrice,
+            );
+            let got = einsum! { "ij,jk->ik"(c + "ij->ji"(c) - 2.0 * c, d) };
+            assert_close(&format!("intermediate, {what}"), &got.into_dyn(), &product);
+        }
+    }
 }

@@ -3,18 +3,36 @@
 //! of any strides. Every target here sits inside a NaN-filled buffer: the
 //! result must match the reference and every element around the view must
 //! still be NaN afterwards. `=` targets start out NaN too, so a kernel that
-//! reads the old value (instead of overwriting it) is caught.
+//! reads the old value (instead of overwriting it) is caught. Every check
+//! runs through both the emitted loops and the runtime's kernels
+//! (`force_path`), whatever the sizes.
 
 mod common;
 
 use common::{
-    assert_close, combine, lay, random, reference, Elem, Layout, Lcg, Padded, TARGET_LAYOUTS,
+    assert_close, combine, lay, random, reference, Elem, Layout, Lcg, Padded, TargetLayout,
+    TARGET_LAYOUTS,
 };
+use lazy_einsum::__private::force_path;
 use lazy_einsum::{einsum, ndarray};
 use ndarray::{
     Array, Array0, Array1, Array2, Array3, ArrayD, ArrayViewMut, Axis, Dimension, IntoDimension,
     Ix0, Ix1, Ix2, Ix3, IxDyn, ShapeBuilder,
 };
+
+/// The emitted loops whatever the sizes, then the runtime's kernels
+/// whatever the sizes (`force_path` is per thread: each test resets it).
+const PATHS: [Option<bool>; 2] = [Some(true), Some(false)];
+
+/// Every layout of target through each path, setting the path.
+fn layouts_and_paths() -> impl Iterator<Item = (TargetLayout, Option<bool>)> {
+    TARGET_LAYOUTS.into_iter().flat_map(|layout| {
+        PATHS.into_iter().map(move |path| {
+            force_path(path);
+            (layout, path)
+        })
+    })
+}
 
 /// `init + sign * want` elementwise.
 fn accumulated<T: Elem>(init: &ArrayD<T>, want: &ArrayD<T>, sign: T) -> ArrayD<T> {
@@ -37,8 +55,8 @@ fn check_targets<T, D, Sh>(
 {
     let mut rng = Lcg::new(99);
     let minus_one = T::small(-1, 0);
-    for layout in TARGET_LAYOUTS {
-        let what = format!("{what}, {layout:?} target");
+    for (layout, path) in layouts_and_paths() {
+        let what = format!("{what}, {layout:?} target, {path:?}");
 
         let mut padded = Padded::<T, D>::new(shape.clone(), layout);
         assign(&mut padded.target());
@@ -72,6 +90,7 @@ fn check_targets<T, D, Sh>(
         );
         padded.assert_padding_intact(&format!("{what}, -="));
     }
+    force_path(None);
 }
 
 fn d<T: Clone, D: Dimension>(a: &Array<T, D>) -> ArrayD<T> {
@@ -193,84 +212,108 @@ fn transpose_reduction_and_outer() {
 
 #[test]
 fn rank_zero_targets() {
-    let mut rng = Lcg::new(3);
-    let m: Array2<f64> = random((5, 5), &mut rng);
-    let want = reference("ii", &[d(&m)]);
-    // A rank-0 view into a NaN-padded vector.
-    for op in 0..3 {
-        let mut buffer = Array1::from_elem(5, f64::NAN);
-        let init = if op == 0 { f64::NAN } else { 1.5 };
-        buffer[2] = init;
-        let mut out = buffer.index_axis_mut(Axis(0), 2);
-        match op {
-            0 => einsum! { out = "ii"(m) },
-            1 => einsum! { out += "ii"(m) },
-            _ => einsum! { out -= "ii"(m) },
-        }
-        let base = if op == 0 { 0.0 } else { init };
-        let sign = if op == 2 { -1.0 } else { 1.0 };
-        let expected = ArrayD::from_elem(IxDyn(&[]), base + sign * want[[]]);
-        assert_close(
-            &format!("trace op {op}"),
-            &buffer.slice(ndarray::s![2]).to_owned().into_dyn(),
-            &expected,
-        );
-        for (k, x) in buffer.iter().enumerate() {
-            assert!(
-                k == 2 || x.is_nan(),
-                "trace op {op}: padding at {k} written"
+    for path in PATHS {
+        force_path(path);
+        let mut rng = Lcg::new(3);
+        let m: Array2<f64> = random((5, 5), &mut rng);
+        let want = reference("ii", &[d(&m)]);
+        // A rank-0 view into a NaN-padded vector.
+        for op in 0..3 {
+            let mut buffer = Array1::from_elem(5, f64::NAN);
+            let init = if op == 0 { f64::NAN } else { 1.5 };
+            buffer[2] = init;
+            let mut out = buffer.index_axis_mut(Axis(0), 2);
+            match op {
+                0 => einsum! { out = "ii"(m) },
+                1 => einsum! { out += "ii"(m) },
+                _ => einsum! { out -= "ii"(m) },
+            }
+            let base = if op == 0 { 0.0 } else { init };
+            let sign = if op == 2 { -1.0 } else { 1.0 };
+            let expected = ArrayD::from_elem(IxDyn(&[]), base + sign * want[[]]);
+            assert_close(
+                &format!("trace op {op}, {path:?}"),
+                &buffer.slice(ndarray::s![2]).to_owned().into_dyn(),
+                &expected,
             );
+            for (k, x) in buffer.iter().enumerate() {
+                assert!(
+                    k == 2 || x.is_nan(),
+                    "trace op {op}: padding at {k} written"
+                );
+            }
         }
+        // Owned Array0 and a padded rank-0 view through the generic helper.
+        let mut owned: Array0<f64> = Array0::from_elem((), f64::NAN);
+        einsum! { owned = "ij,ij->"(m, m) };
+        assert_close(
+            &format!("Array0, {path:?}"),
+            &owned.into_dyn(),
+            &reference("ij,ij->", &[d(&m), d(&m)]),
+        );
+        check_targets(
+            "trace",
+            (),
+            &want,
+            |out: &mut ArrayViewMut<f64, Ix0>| einsum! { *out = "ii"(m) },
+            |out: &mut ArrayViewMut<f64, Ix0>| einsum! { *out += "ii"(m) },
+            |out: &mut ArrayViewMut<f64, Ix0>| einsum! { *out -= "ii"(m) },
+        );
     }
-    // Owned Array0 and a padded rank-0 view through the generic helper.
-    let mut owned: Array0<f64> = Array0::from_elem((), f64::NAN);
-    einsum! { owned = "ij,ij->"(m, m) };
-    assert_close(
-        "Array0",
-        &owned.into_dyn(),
-        &reference("ij,ij->", &[d(&m), d(&m)]),
-    );
-    check_targets(
-        "trace",
-        (),
-        &want,
-        |out: &mut ArrayViewMut<f64, Ix0>| einsum! { *out = "ii"(m) },
-        |out: &mut ArrayViewMut<f64, Ix0>| einsum! { *out += "ii"(m) },
-        |out: &mut ArrayViewMut<f64, Ix0>| einsum! { *out -= "ii"(m) },
-    );
+    force_path(None);
 }
 
 #[test]
 fn owned_targets_of_every_order() {
-    let mut rng = Lcg::new(4);
-    let a: Array2<f64> = random((3, 4), &mut rng);
-    let b: Array2<f64> = random((4, 2), &mut rng);
-    let want = reference("ij,jk->ik", &[d(&a), d(&b)]);
-    let mut c_order = Array2::from_elem((3, 2), f64::NAN);
-    let mut f_order = Array2::from_elem((3, 2).f(), f64::NAN);
-    let mut dynamic = ArrayD::from_elem(IxDyn(&[3, 2]), f64::NAN);
-    einsum! { c_order = "ij,jk->ik"(a, b) };
-    einsum! { f_order = "ij,jk->ik"(a, b) };
-    einsum! { dynamic = "ij,jk->ik"(a, b) };
-    assert_close("C-order Array", &d(&c_order), &want);
-    assert_close("F-order Array", &d(&f_order), &want);
-    assert_close("ArrayD", &dynamic, &want);
-    einsum! { f_order += "ij,jk->ik"(a, b) };
-    assert_close("F-order +=", &d(&f_order), &combine(&want, 2.0, &want, 0.0));
-    einsum! { dynamic -= 3.0 * "ij,jk->ik"(a, b) };
-    assert_close("ArrayD -=", &dynamic, &combine(&want, -2.0, &want, 0.0));
-    // A target reached through a method call and an index: `v.view_mut()`, `arrays[1]`.
-    let mut arrays = [c_order.clone(), Array2::from_elem((3, 2), f64::NAN)];
-    einsum! { arrays[1].view_mut() = "ij,jk->ik"(a, b) };
-    assert_close("place expression", &d(&arrays[1]), &want);
-    let mut shared = Array2::from_elem((3, 2), f64::NAN).into_shared();
-    let alias = shared.clone();
-    einsum! { shared = "ij,jk->ik"(a, b) };
-    assert_close("ArcArray target", &shared.to_owned().into_dyn(), &want);
-    assert!(
-        alias.iter().all(|x| x.is_nan()),
-        "the other ArcArray handle was written"
-    );
+    for path in PATHS {
+        force_path(path);
+        let mut rng = Lcg::new(4);
+        let a: Array2<f64> = random((3, 4), &mut rng);
+        let b: Array2<f64> = random((4, 2), &mut rng);
+        let want = reference("ij,jk->ik", &[d(&a), d(&b)]);
+        let mut c_order = Array2::from_elem((3, 2), f64::NAN);
+        let mut f_order = Array2::from_elem((3, 2).f(), f64::NAN);
+        let mut dynamic = ArrayD::from_elem(IxDyn(&[3, 2]), f64::NAN);
+        einsum! { c_order = "ij,jk->ik"(a, b) };
+        einsum! { f_order = "ij,jk->ik"(a, b) };
+        einsum! { dynamic = "ij,jk->ik"(a, b) };
+        assert_close(&format!("C-order Array, {path:?}"), &d(&c_order), &want);
+        assert_close(&format!("F-order Array, {path:?}"), &d(&f_order), &want);
+        assert_close(&format!("ArrayD, {path:?}"), &dynamic, &want);
+        einsum! { f_order += "ij,jk->ik"(a, b) };
+        assert_close(
+            &format!("F-order +=, {path:?}"),
+            &d(&f_order),
+            &combine(&want, 2.0, &want, 0.0),
+        );
+        einsum! { dynamic -= 3.0 * "ij,jk->ik"(a, b) };
+        assert_close(
+            &format!("ArrayD -=, {path:?}"),
+            &dynamic,
+            &combine(&want, -2.0, &want, 0.0),
+        );
+        // A target reached through a method call and an index: `v.view_mut()`, `arrays[1]`.
+        let mut arrays = [c_order.clone(), Array2::from_elem((3, 2), f64::NAN)];
+        einsum! { arrays[1].view_mut() = "ij,jk->ik"(a, b) };
+        assert_close(
+            &format!("place expression, {path:?}"),
+            &d(&arrays[1]),
+            &want,
+        );
+        let mut shared = Array2::from_elem((3, 2), f64::NAN).into_shared();
+        let alias = shared.clone();
+        einsum! { shared = "ij,jk->ik"(a, b) };
+        assert_close(
+            &format!("ArcArray target, {path:?}"),
+            &shared.to_owned().into_dyn(),
+            &want,
+        );
+        assert!(
+            alias.iter().all(|x| x.is_nan()),
+            "the other ArcArray handle was written"
+        );
+    }
+    force_path(None);
 }
 
 #[test]

@@ -211,7 +211,8 @@ pub fn generate(
                     ),
                 }
             };
-            let steps = generate_passes(plan, fresh_result, &out, &out_view, &rt);
+            let steps =
+                generate_passes(plan, &sop.label_chars, fresh_result, &out, &out_view, &rt);
             quote!(#check_sizes #target_setup #result_setup #steps)
         })
         .collect();
@@ -282,11 +283,30 @@ pub fn generate(
 /// result creates it (`let __out = ..`).
 fn generate_passes(
     plan: &Plan,
+    label_chars: &[char],
     fresh_result: bool,
     out: &Ident,
     out_view: &Ident,
     rt: &TokenStream,
 ) -> TokenStream {
+    let names = |source: &Source| match source {
+        Source::Leaf(value) => {
+            let view = view_ident(*value);
+            quote!(#view)
+        }
+        Source::Intermediate(k) => {
+            let name = intermediate_ident(*k);
+            let rank = plan.intermediates[*k].labels.len();
+            quote!(#rt::View::<_, #rank>::whole(&#name))
+        }
+    };
+    let is_slot = |l: Label| ellipsis_slot(label_chars[l.0 as usize]).is_some();
+    let context = &loops::Context {
+        rt,
+        out_view,
+        names: &names,
+        is_slot: &is_slot,
+    };
     let steps = plan.passes.iter().map(|pass| {
         let step = &plan.steps[pass.steps.start];
         let creates = match step.destination {
@@ -296,8 +316,8 @@ fn generate_passes(
         let steps = &plan.steps[pass.steps.clone()];
         if creates {
             let value = match pass.kind {
-                PassKind::Sum => generate_sum(steps, plan, out_view, rt, true),
-                PassKind::Single | PassKind::Fused => generate_step(step, plan, out_view, rt, true),
+                PassKind::Sum => generate_sum(steps, plan, context, true),
+                PassKind::Single | PassKind::Fused => generate_step(step, plan, context, true),
             };
             let name = match step.destination {
                 Destination::Intermediate(id) => intermediate_ident(id),
@@ -329,9 +349,9 @@ fn generate_passes(
                 Destination::Intermediate(_) | Destination::Result => None,
             });
         let call = match pass.kind {
-            PassKind::Single => generate_step(step, plan, out_view, rt, false),
-            PassKind::Fused => generate_fused(steps, plan, out_view, rt),
-            PassKind::Sum => generate_sum(steps, plan, out_view, rt, false),
+            PassKind::Single => generate_step(step, plan, context, false),
+            PassKind::Fused => generate_fused(steps, plan, context),
+            PassKind::Sum => generate_sum(steps, plan, context, false),
         };
         let free = drops(plan, pass);
         quote!(#(#allocate)* #call #(#free)*)
@@ -602,10 +622,10 @@ fn operand_span(expr: &syn::Expr) -> Span {
 fn generate_step(
     step: &Step,
     plan: &Plan,
-    out_view: &Ident,
-    rt: &TokenStream,
+    context: &loops::Context<'_>,
     creates: bool,
 ) -> TokenStream {
+    let (rt, out_view) = (context.rt, context.out_view);
     let space = Ident::new("__space", Span::mixed_site());
     let sizes: Vec<Ident> = step.loops.iter().map(|&l| size_ident(l)).collect();
     let shape: Vec<Ident> = step
@@ -620,7 +640,6 @@ fn generate_step(
         alpha,
         write,
     } = step_operands(step, &step.loops, plan, out_view, &space, rt);
-    let emitted_alpha = alpha.clone();
     let call = match step.kernel {
         Kernel::Loops { n_free } if creates => quote!(
             #rt::contract_new([#(#shape),*], [#(#axes),*], &#space, #n_free, [#(#inputs),*], #alpha)
@@ -641,25 +660,8 @@ fn generate_step(
             }
         }
     };
-    let names = |source: &Source| match source {
-        Source::Leaf(value) => {
-            let view = view_ident(*value);
-            quote!(#view)
-        }
-        Source::Intermediate(k) => {
-            let name = intermediate_ident(*k);
-            let rank = plan.intermediates[*k].labels.len();
-            quote!(#rt::View::<_, #rank>::whole(&#name))
-        }
-    };
-    let context = loops::Context {
-        rt,
-        space: &space,
-        out_view,
-        alpha: emitted_alpha,
-        runtime: call.clone(),
-    };
-    let call = loops::emitted_step(step, creates, &shape, &names, context).unwrap_or(call);
+    let call =
+        loops::emitted_step(step, creates, &shape, &space, call.clone(), context).unwrap_or(call);
     pass_block(plan, &space, &sizes, rt, call, creates)
 }
 
@@ -725,13 +727,11 @@ fn drops<'a>(plan: &'a Plan, pass: &'a Pass) -> impl Iterator<Item = TokenStream
 
 /// One pass over the array the steps share (their first input), whose axes
 /// are the loops.
-fn generate_fused(steps: &[Step], plan: &Plan, out_view: &Ident, rt: &TokenStream) -> TokenStream {
+fn generate_fused(steps: &[Step], plan: &Plan, context: &loops::Context<'_>) -> TokenStream {
+    let (rt, out_view) = (context.rt, context.out_view);
     let space = Ident::new("__space", Span::mixed_site());
-    let sizes: Vec<Ident> = steps[0].inputs[0]
-        .1
-        .iter()
-        .map(|&l| size_ident(l))
-        .collect();
+    let loops = &steps[0].inputs[0].1;
+    let sizes: Vec<Ident> = loops.iter().map(|&l| size_ident(l)).collect();
     let members = steps.iter().map(|step| {
         let StepOperands {
             destination,
@@ -743,6 +743,7 @@ fn generate_fused(steps: &[Step], plan: &Plan, out_view: &Ident, rt: &TokenStrea
         quote!(#rt::FusedStep { out: #destination, inputs: [#(#inputs),*], alpha: #alpha, write: #write })
     });
     let call = quote!(#rt::contract_fused([#(#members),*]););
+    let call = loops::emitted_fused(steps, &space, call.clone(), context).unwrap_or(call);
     pass_block(plan, &space, &sizes, rt, call, false)
 }
 
@@ -753,10 +754,10 @@ fn generate_fused(steps: &[Step], plan: &Plan, out_view: &Ident, rt: &TokenStrea
 fn generate_sum(
     steps: &[Step],
     plan: &Plan,
-    out_view: &Ident,
-    rt: &TokenStream,
+    context: &loops::Context<'_>,
     creates: bool,
 ) -> TokenStream {
+    let (rt, out_view) = (context.rt, context.out_view);
     let space = Ident::new("__space", Span::mixed_site());
     let loops = &steps[0].destination_labels;
     let sizes: Vec<Ident> = loops.iter().map(|&l| size_ident(l)).collect();
@@ -778,6 +779,8 @@ fn generate_sum(
     } else {
         quote!(#rt::combine(#destination, [#(#inputs),*], [#(#alphas),*], #write);)
     };
+    let call = loops::emitted_sum(steps, loops, creates, &sizes, &space, call.clone(), context)
+        .unwrap_or(call);
     pass_block(plan, &space, &sizes, rt, call, creates)
 }
 
@@ -847,7 +850,7 @@ fn step_operands(
 }
 
 /// The coefficient as an element-typed expression.
-fn coefficient(c: &Coefficient, rt: &TokenStream) -> TokenStream {
+pub(crate) fn coefficient(c: &Coefficient, rt: &TokenStream) -> TokenStream {
     if c.is_zero() {
         return quote!(#rt::zero());
     }
@@ -893,7 +896,7 @@ fn owner_tokens(owner: Option<Owner>, rt: &TokenStream) -> TokenStream {
     }
 }
 
-fn allocation(shape: &[Ident], rt: &TokenStream) -> TokenStream {
+pub(crate) fn allocation(shape: &[Ident], rt: &TokenStream) -> TokenStream {
     if shape.len() <= 6 {
         quote!(#rt::zeros([#(#shape),*]))
     } else {

@@ -1,7 +1,6 @@
-//! Emitted loops: a small loop-nest or GEMM step written out as Rust loops
-//! in the generated code, which the runtime's kernels would only slow down
-//! (ordering loops, packing, a call out of line cost more than a 3 x 3
-//! product).
+//! Emitted loops: small steps written out as Rust loops in the generated
+//! code, which the runtime's kernels would only slow down (ordering loops,
+//! packing, a call out of line cost more than a 3 x 3 product).
 //!
 //! The macro knows at compile time which labels are loops, which are summed,
 //! which operand each loop indexes and the ranks; the sizes and strides are
@@ -9,139 +8,111 @@
 //! whose indices carry their loop's size, and reads and writes through its
 //! `Reader` and `Writer` (`einsum-runtime/src/emitted.rs`), safe accessors
 //! whose checks (each index's loop no longer than the accessor's) the
-//! optimizer folds or hoists out of the loops, so it has no `unsafe`. Whether a step runs them is decided at run time
-//! from its sizes (`runs_emitted`): beyond the thresholds, and for shapes the
-//! macro does not emit (fused and sum passes, many loops, an ellipsis), the
+//! optimizer folds or hoists out of the loops, so it has no `unsafe`.
+//!
+//! Three fronts wrap the loops as `if runs_emitted(..) { loops } else {
+//! runtime kernel }`, the choice made at run time from the sizes:
+//! - [`emitted_step`], a single loop-nest or GEMM-shaped step, its loops
+//!   written by [`step_loops`] (one step's loops in a given loop space);
+//! - [`emitted_fused`], a fused pass (`contract_fused`): each of its steps as
+//!   a loop nest of its own ([`step_loops`]), one after another, when the
+//!   pass is small;
+//! - [`emitted_sum`], a sum pass (`combine`): one loop nest over the
+//!   destination adding every array (`out = / += alpha1 x1 + alpha2 x2 ..`),
+//!   when the pass is small.
+//!
+//! A step emits loops when it has 1 to [`MAX_INPUTS`] inputs and at most
+//! [`MAX_LOOPS`] loops besides the hidden ones of an ellipsis (up to
+//! `ELLIPSIS_SLOTS` more; those it does not cover are loops of size 1 at run
+//! time, which cost one more loop header each, and the product of the sizes
+//! decides as for any step). Otherwise, and beyond the thresholds, the
 //! runtime's kernels run.
 
+use crate::codegen::{allocation, coefficient, size_ident};
 use crate::ir::{Coefficient, Label};
 use crate::plan::{Destination, Kernel, Source, Step, Write};
+use crate::subscripts::ELLIPSIS_SLOTS;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
-/// Steps with more loops than this are left to the runtime (an ellipsis
-/// alone brings 8).
+/// Steps with more loops than this (not counting an ellipsis's) are left to
+/// the runtime.
 const MAX_LOOPS: usize = 6;
 
 /// Steps with more inputs than this are left to the runtime.
 const MAX_INPUTS: usize = 3;
 
-/// What [`emitted_step`] needs of the code around it.
+/// What the emitted loops need of the code around them.
 pub(crate) struct Context<'a> {
     /// The runtime's path.
     pub rt: &'a TokenStream,
-    /// The step's loop space, already bound.
-    pub space: &'a Ident,
     /// The result's view, for a step writing the result.
     pub out_view: &'a Ident,
-    /// The step's scalar factor, an element-typed expression.
-    pub alpha: TokenStream,
-    /// The runtime kernel's call: what runs when the emitted loops do not.
-    pub runtime: TokenStream,
+    /// A step input's view (`View`), by its source.
+    pub names: &'a dyn Fn(&Source) -> TokenStream,
+    /// Whether a label is one of an ellipsis's hidden labels.
+    pub is_slot: &'a dyn Fn(Label) -> bool,
 }
 
-/// The step as `if runs_emitted(..) { loops } else { runtime kernel }`, or
-/// `None` when the macro emits no loops for it. When it `creates` its
-/// destination, an expression for the new array (the emitted loops write a
-/// zeroed one, `shape` its sizes); otherwise a statement.
+/// How the emitted loops store each destination element.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Store {
+    /// `out[..] = value`.
+    Set,
+    /// `out[..] += value`.
+    Add,
+    /// No destination: the loops evaluate to `Scalar(value)` (a rank-0
+    /// result the step creates).
+    Scalar,
+}
+
+impl Store {
+    fn of(write: Write) -> Self {
+        match write {
+            Write::Overwrite => Store::Set,
+            Write::Accumulate => Store::Add,
+        }
+    }
+}
+
+/// A bound loop space: its name, its loops in order, and how many of them,
+/// first, index the destination.
+struct Space<'a> {
+    ident: &'a Ident,
+    loops: &'a [Label],
+    free: usize,
+}
+
+/// Whether the macro emits loops for `step` at all (decided at compile time;
+/// the sizes decide at run time).
+fn emits(step: &Step, context: &Context<'_>) -> bool {
+    let slots = step.loops.iter().filter(|&&l| (context.is_slot)(l)).count();
+    !step.inputs.is_empty()
+        && step.inputs.len() <= MAX_INPUTS
+        && step.loops.len() - slots <= MAX_LOOPS
+        && slots <= ELLIPSIS_SLOTS
+}
+
+/// The single step as `if runs_emitted(..) { loops } else { runtime kernel }`
+/// over the bound loop space `space` (the step's loops), or `None` when the
+/// macro emits no loops for it. When it `creates` its destination, an
+/// expression for the new array (the emitted loops write a zeroed one,
+/// `shape` its sizes); otherwise a statement.
 pub(crate) fn emitted_step(
     step: &Step,
     creates: bool,
     shape: &[Ident],
-    names: &dyn Fn(&Source) -> TokenStream,
-    context: Context<'_>,
+    space: &Ident,
+    runtime: TokenStream,
+    context: &Context<'_>,
 ) -> Option<TokenStream> {
-    let Context {
-        rt,
-        space,
-        out_view,
-        alpha,
-        runtime,
-    } = context;
-    let loops = &step.loops;
-    if loops.len() > MAX_LOOPS || step.inputs.is_empty() || step.inputs.len() > MAX_INPUTS {
+    let rt = context.rt;
+    if !emits(step, context) {
         return None;
     }
     let (free, limit, batch) = match step.kernel {
         Kernel::Loops { n_free } => (n_free, quote!(#rt::EMITTED_LOOP_WORK), 0),
         Kernel::Gemm { batch, m, n, .. } => (batch + m + n, quote!(#rt::EMITTED_GEMM_WORK), batch),
-    };
-    let position = |l: &Label| loops.iter().position(|m| m == l);
-    let index: Vec<Ident> = (0..loops.len())
-        .map(|l| format_ident!("__i{}", l, span = Span::mixed_site()))
-        .collect();
-    let sizes = Ident::new("__n", Span::mixed_site());
-    // The inputs, each read at the index of every loop.
-    let mut readers = Vec::new();
-    let mut reads: Vec<TokenStream> = Vec::new();
-    for (k, (source, labels)) in step.inputs.iter().enumerate() {
-        let axes: Vec<usize> = labels.iter().map(&position).collect::<Option<_>>()?;
-        let reader = format_ident!("__r{}", k, span = Span::mixed_site());
-        let view = names(source);
-        readers.push(quote!(let #reader = #view.in_loops(&#space, [#(#axes),*]).reader();));
-        reads.push(quote!(#rt::read(&#reader, [#(#index),*])));
-    }
-    let last = reads.pop().expect("at least one input");
-    // All but the last factor: `add_product(acc, rest, last)` sums them.
-    let rest = reads
-        .into_iter()
-        .reduce(|a, b| quote!(#rt::product(#a, #b)));
-    let product = match &rest {
-        Some(rest) => quote!(#rt::product(#rest, #last)),
-        None => last.clone(),
-    };
-    let destination_axes: Vec<usize> = step
-        .destination_labels
-        .iter()
-        .map(position)
-        .collect::<Option<_>>()?;
-    if destination_axes.iter().any(|&a| a >= free) {
-        return None;
-    }
-    let (view, bind_view) = match (creates, step.destination) {
-        (true, _) | (false, Destination::Intermediate(_)) => {
-            let array = match (creates, step.destination) {
-                (true, _) => Ident::new("__fresh", Span::mixed_site()),
-                (false, Destination::Intermediate(id)) => {
-                    format_ident!("__intermediate{}", id, span = Span::mixed_site())
-                }
-                (false, Destination::Result) => unreachable!("matched above"),
-            };
-            let rank = step.destination_labels.len();
-            let view = Ident::new("__destination", Span::mixed_site());
-            let bind = quote!(let mut #view = #rt::ViewMut::<_, #rank>::whole(&mut #array););
-            (view, bind)
-        }
-        (false, Destination::Result) => (out_view.clone(), quote!()),
-    };
-    let writer = Ident::new("__w", Span::mixed_site());
-    let bind_writer = quote!(
-        let mut #writer = #view.in_loops(&#space, [#(#destination_axes),*]).writer::<#free>();
-    );
-    let unit = is_one(&step.alpha);
-    let alpha_ident = Ident::new("__alpha", Span::mixed_site());
-    let scaled = |value: TokenStream| {
-        if unit {
-            value
-        } else {
-            quote!(#rt::product(#alpha_ident, #value))
-        }
-    };
-    let bind_alpha = if unit {
-        quote!()
-    } else {
-        quote!(let #alpha_ident = #alpha;)
-    };
-    let store = |value: TokenStream| {
-        let free_index = &index[..free];
-        match step.write {
-            // A step creating its destination overwrites it.
-            _ if creates => quote!(#rt::write(&mut #writer, [#(#free_index),*], #value);),
-            Write::Overwrite => quote!(#rt::write(&mut #writer, [#(#free_index),*], #value);),
-            Write::Accumulate => {
-                quote!(#rt::accumulate(&mut #writer, [#(#free_index),*], #value);)
-            }
-        }
     };
     // A result (not an intermediate, which later steps view as an array) of
     // rank 0 created by the step is kept as a scalar, never
@@ -149,45 +120,20 @@ pub(crate) fn emitted_step(
     // one element (`Scalar`, whose `into_scalar` the block ends with).
     let scalar =
         creates && step.destination == Destination::Result && step.destination_labels.is_empty();
-    let (store, bind_writer): (&dyn Fn(TokenStream) -> TokenStream, TokenStream) = if scalar {
-        (&|value| quote!(#rt::Scalar(#value)), quote!())
-    } else {
-        (&store, bind_writer)
+    let store = match () {
+        _ if scalar => Store::Scalar,
+        // A step creating its destination overwrites it.
+        _ if creates => Store::Set,
+        _ => Store::of(step.write),
     };
-    let body = if free < loops.len() {
-        let acc = Ident::new("__acc", Span::mixed_site());
-        let summed = nest(
-            rt,
-            &index[free..],
-            free,
-            &sizes,
-            match &rest {
-                Some(rest) => quote!(#acc = #rt::add_product(#acc, #rest, #last);),
-                None => quote!(#acc = #rt::sum(#acc, #last);),
-            },
-        );
-        let store = store(scaled(quote!(#acc)));
-        quote!(
-            let mut #acc = #rt::zero();
-            #summed
-            #store
-        )
-    } else {
-        store(scaled(product))
+    let (view, bind_view) = destination(step, creates, context);
+    let space = Space {
+        ident: space,
+        loops: &step.loops,
+        free,
     };
-    let loops_code = nest(rt, &index[..free], 0, &sizes, body);
-    let bind_sizes = if loops.is_empty() {
-        quote!()
-    } else {
-        quote!(let #sizes = #space.sizes();)
-    };
-    let emitted = quote!(
-        #bind_alpha
-        #(#readers)*
-        #bind_writer
-        #bind_sizes
-        #loops_code
-    );
+    let emitted = step_loops(step, &space, store, &view, context)?;
+    let space = space.ident;
     let condition = quote!(#rt::runs_emitted(&#space.sizes(), #limit));
     // Tiny products over many batches: the limit is per product.
     let condition = if batch > 0 {
@@ -205,18 +151,179 @@ pub(crate) fn emitted_step(
                 #rt::Scalar::of(#runtime)
             }
         })
-    } else if creates {
-        let fresh = Ident::new("__fresh", Span::mixed_site());
-        let zeros = if shape.len() <= 6 {
-            quote!(#rt::zeros([#(#shape),*]))
+    } else {
+        wrap(
+            creates,
+            shape,
+            condition,
+            quote!(#bind_view #emitted),
+            runtime,
+            rt,
+        )
+    })
+}
+
+/// A fused pass (see `fuse.rs`) as `if runs_emitted(..) { each step's
+/// loops } else { contract_fused(..) }`, or `None` when the macro emits no
+/// loops for one of its steps. `space` is the pass's bound loop space, the
+/// shared array's axes (as the first step labels them); every step's loops
+/// are the axes of that same array (its first input), in its own labels and
+/// order, so every step has the same work, the product of the space's
+/// sizes, and the pass is small when every step is (`EMITTED_LOOP_WORK`).
+///
+/// The steps run one after another, each in a loop space of its own loops
+/// (free ones first, as the writer wants): that is the same as running them
+/// interleaved, because no step of a fused pass reads what another writes
+/// or writes where another does (`fuse::group` only joins steps that do not
+/// `conflict`, directly or through other groups).
+pub(crate) fn emitted_fused(
+    steps: &[Step],
+    space: &Ident,
+    runtime: TokenStream,
+    context: &Context<'_>,
+) -> Option<TokenStream> {
+    let rt = context.rt;
+    let step_space = Ident::new("__step_space", Span::mixed_site());
+    let parts = steps
+        .iter()
+        .map(|step| {
+            let Kernel::Loops { n_free } = step.kernel else {
+                return None;
+            };
+            let shared = &step.inputs.first()?.1;
+            let same_loops =
+                step.loops.len() == shared.len() && step.loops.iter().all(|l| shared.contains(l));
+            if !same_loops || !emits(step, context) {
+                return None;
+            }
+            let (view, bind_view) = destination(step, false, context);
+            let space = Space {
+                ident: &step_space,
+                loops: &step.loops,
+                free: n_free,
+            };
+            let code = step_loops(step, &space, Store::of(step.write), &view, context)?;
+            let sizes = step.loops.iter().map(|&l| size_ident(l));
+            Some(quote!({
+                let #step_space = #rt::LoopSpace::new([#(#sizes),*]);
+                #bind_view
+                #code
+            }))
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some(quote!(
+        if #rt::runs_emitted(&#space.sizes(), #rt::EMITTED_LOOP_WORK) {
+            #(#parts)*
         } else {
-            quote!(#rt::zeros_dyn(&[#(#shape),*]))
-        };
+            #runtime
+        }
+    ))
+}
+
+/// A sum pass (see `fuse.rs`: each step adds one array, read in some axis
+/// order, into the destination they share) as `if runs_emitted(..) { loops
+/// } else { combine(..) }`, or `None` when the macro emits no loops for it.
+/// `space` is the pass's bound loop space, over `loops` (the destination's
+/// labels, all free). One loop nest over the destination writes each
+/// element once, `out = / += alpha1 x1[..] + alpha2 x2[..] + ..` (the first
+/// step overwrites or adds, the others add, as `combine` does), which is
+/// one walk and one writer instead of one per array. When it `creates` its
+/// destination, an expression for the new array (`shape` its sizes).
+pub(crate) fn emitted_sum(
+    steps: &[Step],
+    loops: &[Label],
+    creates: bool,
+    shape: &[Ident],
+    space: &Ident,
+    runtime: TokenStream,
+    context: &Context<'_>,
+) -> Option<TokenStream> {
+    let rt = context.rt;
+    let first = steps.first()?;
+    let later_add = steps[1..]
+        .iter()
+        .all(|s| s.write == Write::Accumulate && s.destination == first.destination);
+    if !later_add
+        || !steps
+            .iter()
+            .all(|s| emits(s, context) && s.inputs.len() == 1)
+    {
+        return None;
+    }
+    let position = |l: &Label| loops.iter().position(|m| m == l);
+    let index: Vec<Ident> = (0..loops.len())
+        .map(|l| format_ident!("__i{}", l, span = Span::mixed_site()))
+        .collect();
+    let mut bindings = Vec::new();
+    let mut terms = Vec::new();
+    for (k, step) in steps.iter().enumerate() {
+        let (source, labels) = &step.inputs[0];
+        let axes: Vec<usize> = labels.iter().map(&position).collect::<Option<_>>()?;
+        let reader = format_ident!("__r{}", k, span = Span::mixed_site());
+        let input = (context.names)(source);
+        bindings.push(quote!(let #reader = #input.in_loops(&#space, [#(#axes),*]).reader();));
+        let read = quote!(#rt::read(&#reader, [#(#index),*]));
+        terms.push(if is_one(&step.alpha) {
+            read
+        } else {
+            let alpha = format_ident!("__alpha{}", k, span = Span::mixed_site());
+            let value = coefficient(&step.alpha, rt);
+            bindings.push(quote!(let #alpha = #value;));
+            quote!(#rt::product(#alpha, #read))
+        });
+    }
+    let value = terms.into_iter().reduce(|a, b| quote!(#rt::sum(#a, #b)))?;
+    let destination_axes: Vec<usize> = first
+        .destination_labels
+        .iter()
+        .map(position)
+        .collect::<Option<_>>()?;
+    let (view, bind_view) = destination(first, creates, context);
+    let (writer, sizes) = (
+        Ident::new("__w", Span::mixed_site()),
+        Ident::new("__n", Span::mixed_site()),
+    );
+    let free = loops.len();
+    let store = match (creates, first.write) {
+        (true, _) | (false, Write::Overwrite) => quote!(#rt::write),
+        (false, Write::Accumulate) => quote!(#rt::accumulate),
+    };
+    let body = quote!(#store(&mut #writer, [#(#index),*], #value););
+    let nest = nest(rt, &index, 0, &sizes, body);
+    let bind_sizes = if loops.is_empty() {
+        quote!()
+    } else {
+        quote!(let #sizes = #space.sizes();)
+    };
+    let emitted = quote!(
+        #bind_view
+        #(#bindings)*
+        let mut #writer = #view.in_loops(&#space, [#(#destination_axes),*]).writer::<#free>();
+        #bind_sizes
+        #nest
+    );
+    let condition = quote!(#rt::runs_emitted(&#space.sizes(), #rt::EMITTED_LOOP_WORK));
+    Some(wrap(creates, shape, condition, emitted, runtime, rt))
+}
+
+/// `if condition { emitted } else { runtime }`; when the code `creates` its
+/// destination, an expression for it, which `emitted` writes into a zeroed
+/// array of `shape` (`__fresh`).
+fn wrap(
+    creates: bool,
+    shape: &[Ident],
+    condition: TokenStream,
+    emitted: TokenStream,
+    runtime: TokenStream,
+    rt: &TokenStream,
+) -> TokenStream {
+    if creates {
+        let fresh = fresh_ident();
+        let zeros = allocation(shape, rt);
         quote!({
             if #condition {
                 let mut #fresh = #zeros;
                 {
-                    #bind_view
                     #emitted
                 }
                 #fresh
@@ -227,13 +334,148 @@ pub(crate) fn emitted_step(
     } else {
         quote!({
             if #condition {
-                #bind_view
                 #emitted
             } else {
                 #runtime
             }
         })
-    })
+    }
+}
+
+fn fresh_ident() -> Ident {
+    Ident::new("__fresh", Span::mixed_site())
+}
+
+/// The mutable view the emitted loops write through, and its binding: the
+/// result's view, or a view of the intermediate (or of the new array
+/// `__fresh` when the code `creates` its destination).
+fn destination(step: &Step, creates: bool, context: &Context<'_>) -> (Ident, TokenStream) {
+    let rt = context.rt;
+    let array = match (creates, step.destination) {
+        (true, _) => fresh_ident(),
+        (false, Destination::Intermediate(id)) => {
+            format_ident!("__intermediate{}", id, span = Span::mixed_site())
+        }
+        (false, Destination::Result) => return (context.out_view.clone(), quote!()),
+    };
+    let rank = step.destination_labels.len();
+    let view = Ident::new("__destination", Span::mixed_site());
+    let bind = quote!(let mut #view = #rt::ViewMut::<_, #rank>::whole(&mut #array););
+    (view, bind)
+}
+
+/// The statements of one step's emitted loops in `space`: the free loops
+/// outermost in order, then the summed loops around one accumulator, the
+/// destination (the mutable view `view`) written once per element through
+/// `store`. `None` when the destination has an axis on a summed loop, or an
+/// input or the destination a label that is not a loop.
+fn step_loops(
+    step: &Step,
+    space: &Space<'_>,
+    store: Store,
+    view: &Ident,
+    context: &Context<'_>,
+) -> Option<TokenStream> {
+    let rt = context.rt;
+    let Space {
+        ident: space,
+        loops,
+        free,
+    } = *space;
+    let position = |l: &Label| loops.iter().position(|m| m == l);
+    let index: Vec<Ident> = (0..loops.len())
+        .map(|l| format_ident!("__i{}", l, span = Span::mixed_site()))
+        .collect();
+    let sizes = Ident::new("__n", Span::mixed_site());
+    // The inputs, each read at the index of every loop.
+    let mut readers = Vec::new();
+    let mut reads: Vec<TokenStream> = Vec::new();
+    for (k, (source, labels)) in step.inputs.iter().enumerate() {
+        let axes: Vec<usize> = labels.iter().map(&position).collect::<Option<_>>()?;
+        let reader = format_ident!("__r{}", k, span = Span::mixed_site());
+        let input = (context.names)(source);
+        readers.push(quote!(let #reader = #input.in_loops(&#space, [#(#axes),*]).reader();));
+        reads.push(quote!(#rt::read(&#reader, [#(#index),*])));
+    }
+    let last = reads.pop()?;
+    // All but the last factor: `add_product(acc, rest, last)` sums them.
+    let rest = reads
+        .into_iter()
+        .reduce(|a, b| quote!(#rt::product(#a, #b)));
+    let product = match &rest {
+        Some(rest) => quote!(#rt::product(#rest, #last)),
+        None => last.clone(),
+    };
+    let destination_axes: Vec<usize> = step
+        .destination_labels
+        .iter()
+        .map(position)
+        .collect::<Option<_>>()?;
+    if destination_axes.iter().any(|&a| a >= free) {
+        return None;
+    }
+    let writer = Ident::new("__w", Span::mixed_site());
+    let bind_writer = match store {
+        Store::Scalar => quote!(),
+        Store::Set | Store::Add => quote!(
+            let mut #writer = #view.in_loops(&#space, [#(#destination_axes),*]).writer::<#free>();
+        ),
+    };
+    let unit = is_one(&step.alpha);
+    let alpha = Ident::new("__alpha", Span::mixed_site());
+    let scaled = |value: TokenStream| {
+        if unit {
+            value
+        } else {
+            quote!(#rt::product(#alpha, #value))
+        }
+    };
+    let bind_alpha = if unit {
+        quote!()
+    } else {
+        let value = coefficient(&step.alpha, rt);
+        quote!(let #alpha = #value;)
+    };
+    let free_index = &index[..free];
+    let stored = |value: TokenStream| match store {
+        Store::Set => quote!(#rt::write(&mut #writer, [#(#free_index),*], #value);),
+        Store::Add => quote!(#rt::accumulate(&mut #writer, [#(#free_index),*], #value);),
+        Store::Scalar => quote!(#rt::Scalar(#value)),
+    };
+    let body = if free < loops.len() {
+        let acc = Ident::new("__acc", Span::mixed_site());
+        let summed = nest(
+            rt,
+            &index[free..],
+            free,
+            &sizes,
+            match &rest {
+                Some(rest) => quote!(#acc = #rt::add_product(#acc, #rest, #last);),
+                None => quote!(#acc = #rt::sum(#acc, #last);),
+            },
+        );
+        let stored = stored(scaled(quote!(#acc)));
+        quote!(
+            let mut #acc = #rt::zero();
+            #summed
+            #stored
+        )
+    } else {
+        stored(scaled(product))
+    };
+    let loops_code = nest(rt, free_index, 0, &sizes, body);
+    let bind_sizes = if loops.is_empty() {
+        quote!()
+    } else {
+        quote!(let #sizes = #space.sizes();)
+    };
+    Some(quote!(
+        #bind_alpha
+        #(#readers)*
+        #bind_writer
+        #bind_sizes
+        #loops_code
+    ))
 }
 
 /// `for` loops over `index` (loops `first..` of the step), outermost first,
@@ -255,4 +497,65 @@ fn nest(
 /// Whether the coefficient is exactly 1: then no multiplication is emitted.
 fn is_one(c: &Coefficient) -> bool {
     matches!(c.0.as_slice(), [m] if m.count == 1 && m.values.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{expand, OnError, Output};
+    use std::str::FromStr;
+
+    fn code(input: &str) -> String {
+        let tokens = proc_macro2::TokenStream::from_str(input).expect("tokens");
+        expand(tokens, Output::Code(OnError::Panic)).to_string()
+    }
+
+    /// The code between the runtime call `front` and the last run-time
+    /// choice before it: the emitted loops of the pass that call is the
+    /// `else` branch of.
+    fn emitted_before(code: &str, front: &str) -> Option<String> {
+        let call = code.find(front)?;
+        let condition = code[..call].rfind("runs_emitted")?;
+        Some(code[condition..call].to_string())
+    }
+
+    #[test]
+    fn a_fused_pass_emits_each_step_as_loops_of_its_own() {
+        // (a x) * (a y): two matrix-vector steps fused over a.
+        let code = code(r#""ij,j,ik,k->i"(a, x, a, y)"#);
+        assert!(code.contains("contract_fused"), "{code}");
+        let emitted = emitted_before(&code, "contract_fused").expect("emitted loops");
+        // Each step in a loop space of its own, two loops each.
+        let spaces = emitted.matches("let __step_space = __lazy_einsum_rt :: LoopSpace :: new");
+        assert_eq!(spaces.count(), 2, "{emitted}");
+        assert_eq!(emitted.matches(":: upto").count(), 2 * 2, "{emitted}");
+        assert!(emitted.contains("EMITTED_LOOP_WORK"), "{emitted}");
+    }
+
+    #[test]
+    fn a_sum_pass_emits_each_added_array_as_loops() {
+        // c - c^T: the product once, then one pass adding it in two orders.
+        let code = code(r#"let c = "ik,kj->ij"(a, b); c - "ij->ji"(c)"#);
+        assert!(code.contains("combine_new"), "{code}");
+        let emitted = emitted_before(&code, "combine_new").expect("emitted loops");
+        // One nest overwriting the new result with both arrays' sum.
+        assert_eq!(emitted.matches(":: write (").count(), 1, "{emitted}");
+        assert_eq!(emitted.matches(":: accumulate (").count(), 0, "{emitted}");
+        assert_eq!(emitted.matches(":: read (").count(), 2, "{emitted}");
+        assert_eq!(emitted.matches(":: upto").count(), 2, "{emitted}");
+        assert!(code.contains(":: zeros ("), "{code}");
+    }
+
+    #[test]
+    fn ellipsis_steps_emit_loops_over_their_slots() {
+        let code = code(r#""...ij,...jk->...ik"(a, b)"#);
+        let emitted = emitted_before(&code, "gemm (").expect("emitted loops");
+        // The 8 hidden loops of the ellipsis besides i, k and j.
+        assert_eq!(emitted.matches(":: upto").count(), 11, "{emitted}");
+    }
+
+    #[test]
+    fn steps_of_many_named_loops_are_left_to_the_runtime() {
+        let code = code(r#""abcdefg->gfedcba"(a)"#);
+        assert!(!code.contains("runs_emitted"), "{code}");
+    }
 }
