@@ -336,7 +336,9 @@ pub use num_complex;
 #[doc(hidden)]
 pub mod __private {
     pub use einsum_macro::{einsum, einsum_plan, try_einsum};
-    pub use einsum_runtime::allocation::{check_allocations, zeros, zeros_dyn, Allocation};
+    pub use einsum_runtime::allocation::{
+        check_allocation, check_allocations, zeros, zeros_dyn, Allocation,
+    };
     pub use einsum_runtime::combination::combine;
     pub use einsum_runtime::emitted::{
         accumulate, add_product, force_path, product, read, runs_emitted, sum, upto, write, Scalar,

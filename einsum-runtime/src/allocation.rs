@@ -65,6 +65,59 @@ pub fn check_allocations<T>(
     Ok(())
 }
 
+/// [`check_allocations`] for one array of rank `R`, its shape by value:
+/// what the generated code calls for each array of fixed rank. Inlined, the
+/// sizes stay in registers; the error is built out of line.
+///
+/// ```
+/// use einsum_runtime::allocation::check_allocation;
+/// use einsum_runtime::operand::ElementWitness;
+/// use einsum_runtime::shape::Site;
+/// const SITE: Site = Site { subscripts: "i,j->ij", operands: &["x", "y"] };
+/// let f64s = ElementWitness::<f64>::new();
+/// assert!(check_allocation(f64s, &SITE, "the result", "ij", [1 << 20, 1 << 20]).is_ok());
+/// let err = check_allocation(f64s, &SITE, "the result", "ij", [1 << 31, 1 << 31]).unwrap_err();
+/// assert!(err.to_string().contains("too large for one array"));
+/// ```
+#[cfg_attr(debug_assertions, inline)]
+#[cfg_attr(not(debug_assertions), inline(always))]
+pub fn check_allocation<T, const R: usize>(
+    _element: ElementWitness<T>,
+    site: &'static Site,
+    array: &'static str,
+    labels: &'static str,
+    shape: [usize; R],
+) -> Result<(), EinsumError> {
+    let element_size = std::mem::size_of::<T>();
+    let fits = element_count(&shape)
+        .and_then(|count| count.checked_mul(element_size))
+        .is_some_and(|bytes| bytes <= isize::MAX as usize);
+    if fits {
+        Ok(())
+    } else {
+        Err(too_large_shape(site, array, labels, shape, element_size))
+    }
+}
+
+/// The error of [`check_allocation`]; the shape by value, so that the
+/// caller stores it only on this path.
+#[cold]
+#[inline(never)]
+fn too_large_shape<const R: usize>(
+    site: &'static Site,
+    array: &'static str,
+    labels: &'static str,
+    shape: [usize; R],
+    element_size: usize,
+) -> EinsumError {
+    let allocation = Allocation {
+        array,
+        labels,
+        shape: &shape,
+    };
+    too_large(site, &allocation, element_size)
+}
+
 /// The error of [`check_allocations`] for `allocation`.
 #[cold]
 #[inline(never)]

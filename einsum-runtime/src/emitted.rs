@@ -19,7 +19,7 @@
 //! call one copy per element type and loop count instead of expanding each
 //! at every use.
 
-use crate::strided::{along_loops, LoopSpace, Strided, StridedMut};
+use crate::strided::{along_loops, LoopSpace};
 use crate::view::{View, ViewMut};
 use ndarray::LinalgScalar;
 #[cfg(feature = "force-path")]
@@ -178,7 +178,7 @@ impl<T> Scalar<T> {
 /// let space = LoopSpace::new([2]);
 /// let view = View::<f64, 1>::new(&x, &SITE, 0).unwrap();
 /// let i = upto(2).last().unwrap(); // index 1 of a loop of size 2
-/// assert_eq!(read(&view.in_loops(&space, [0]).reader(), [i]), 2.0);
+/// assert_eq!(read(&view.reader_in(&space, [0], [0]), [i]), 2.0);
 /// ```
 #[cfg_attr(debug_assertions, inline)]
 #[cfg_attr(not(debug_assertions), inline(always))]
@@ -201,7 +201,7 @@ pub fn read<T: LinalgScalar, const L: usize>(
 /// let space = LoopSpace::new([2]);
 /// let mut view = ViewMut::new(&mut x, [2], &SITE, "x").unwrap();
 /// let i = upto(2).next().unwrap(); // index 0
-/// write(&mut view.in_loops(&space, [0]).writer::<1>(), [i], 5.0);
+/// write(&mut view.writer_in(&space, [0], [0]), [i], 5.0);
 /// assert_eq!(x, ndarray::arr1(&[5.0, 2.0]));
 /// ```
 #[cfg_attr(debug_assertions, inline)]
@@ -226,7 +226,7 @@ pub fn write<T: LinalgScalar, const F: usize>(
 /// let space = LoopSpace::new([2]);
 /// let mut view = ViewMut::new(&mut x, [2], &SITE, "x").unwrap();
 /// let i = upto(2).last().unwrap(); // index 1
-/// accumulate(&mut view.in_loops(&space, [0]).writer::<1>(), [i], 5.0);
+/// accumulate(&mut view.writer_in(&space, [0], [0]), [i], 5.0);
 /// assert_eq!(x, ndarray::arr1(&[1.0, 7.0]));
 /// ```
 #[cfg_attr(debug_assertions, inline)]
@@ -333,8 +333,8 @@ fn index_out_of_loop() -> ! {
     panic!("einsum: index out of its loop")
 }
 
-/// An input of a step, read one element at a time by index of the step's
-/// loops.
+/// An input of a step, read one element at a time by index of the loops it
+/// has axes on ([`View::reader_in`]).
 ///
 /// ```
 /// use einsum_runtime::shape::Site;
@@ -345,7 +345,7 @@ fn index_out_of_loop() -> ! {
 /// let a = ndarray::arr2(&[[1.0, 2.0], [3.0, 4.0]]);
 /// let space = LoopSpace::new([2, 2]); // j, i
 /// let view = View::<f64, 2>::new(&a, &SITE, 0).unwrap();
-/// let a = view.in_loops(&space, [1, 0]).reader();
+/// let a = view.reader_in(&space, [1, 0], [0, 1]);
 /// let (j, i) = (upto(2).next().unwrap(), upto(2).last().unwrap());
 /// assert_eq!(a.at([j, i]), 3.0);
 /// ```
@@ -446,20 +446,6 @@ impl<'a, T, const R: usize> ViewMut<'a, T, R> {
     }
 }
 
-impl<'a, T, const L: usize> Strided<'a, T, L> {
-    /// This input for emitted loops.
-    #[cfg_attr(debug_assertions, inline)]
-    #[cfg_attr(not(debug_assertions), inline(always))]
-    pub fn reader(self) -> Reader<'a, T, L> {
-        Reader {
-            ptr: self.ptr(),
-            strides: self.strides(),
-            sizes: self.space().sizes(),
-            life: PhantomData,
-        }
-    }
-}
-
 impl<T, const L: usize> Reader<'_, T, L> {
     /// The element at `index` (one index per loop).
     ///
@@ -473,15 +459,16 @@ impl<T, const L: usize> Reader<'_, T, L> {
     {
         let offset = offset_of(&index, &self.sizes, &self.strides);
         // SAFETY: every index is below the size of the loop it came from,
-        // which is at most this input's loop's size, and the strides were
-        // checked against those sizes (`View::in_loops`): the offset
-        // addresses an element of the array, which the borrow keeps alive.
+        // which is at most this input's size for that loop, and the strides
+        // were checked against those sizes for every loop the array has an
+        // axis on (`along_loops`): the offset addresses an element of the
+        // array, which the borrow keeps alive.
         unsafe { *self.ptr.offset(offset) }
     }
 }
 
-/// The output of a step, written one element at a time by index of its
-/// first `F` loops, the free ones (it has no axis on the others).
+/// The output of a step, written one element at a time by index of the
+/// loops it has axes on ([`ViewMut::writer_in`]).
 ///
 /// ```
 /// use einsum_runtime::shape::Site;
@@ -492,7 +479,7 @@ impl<T, const L: usize> Reader<'_, T, L> {
 /// let mut r = ndarray::Array1::<f64>::zeros(2);
 /// let space = LoopSpace::new([2, 3]); // i, j (summed)
 /// let mut view = ViewMut::new(&mut r, [2], &SITE, "r").unwrap();
-/// let mut out = view.in_loops(&space, [0]).writer::<1>();
+/// let mut out = view.writer_in(&space, [0], [0]);
 /// let i = upto(2).last().unwrap(); // index 1
 /// out.set([i], 5.0);
 /// out.add([i], 1.0);
@@ -506,25 +493,6 @@ pub struct Writer<'a, T, const F: usize> {
     life: PhantomData<&'a mut T>,
 }
 
-impl<'a, T, const L: usize> StridedMut<'a, T, L> {
-    /// This output for emitted loops over its first `F` loops.
-    ///
-    /// # Panics
-    /// If the output has an axis on a loop from `F` on.
-    #[cfg_attr(debug_assertions, inline)]
-    #[cfg_attr(not(debug_assertions), inline(always))]
-    pub fn writer<const F: usize>(self) -> Writer<'a, T, F> {
-        self.assert_free_loops(F);
-        let (strides, sizes) = (self.strides(), self.space().sizes());
-        Writer {
-            ptr: self.ptr(),
-            strides: std::array::from_fn(|l| strides[l]),
-            sizes: std::array::from_fn(|l| sizes[l]),
-            life: PhantomData,
-        }
-    }
-}
-
 impl<T, const F: usize> Writer<'_, T, F> {
     /// `out[index] = value`.
     #[cfg_attr(debug_assertions, inline)]
@@ -534,12 +502,10 @@ impl<T, const F: usize> Writer<'_, T, F> {
         T: LinalgScalar,
     {
         let offset = offset_of(&index, &self.sizes, &self.strides);
-        // SAFETY: every free index is below its loop's size (as for
-        // `Reader::at`), the strides were
-        // checked against those sizes (`ViewMut::in_loops`), and the output
-        // has no axis on the other loops: the offset addresses an element of
-        // the array, borrowed mutably (no input aliases it). Outputs made
-        // from a view hold initialized elements.
+        // SAFETY: as for `Reader::at`, the offset addresses an element of
+        // the array (`along_loops`), which is borrowed mutably (no input
+        // aliases it) and holds initialized elements (a `ViewMut` is made
+        // from an array).
         unsafe { self.ptr.offset(offset).write(value) }
     }
 
@@ -588,18 +554,18 @@ mod tests {
             View::<f64, 2>::new(&b, &SITE, 1).unwrap(),
         );
         let mut out = ViewMut::new(&mut ct, [3, 3], &SITE, "c").unwrap();
-        let mut w = out.in_loops(&space, [1, 0]).writer::<2>();
+        let mut w = out.writer_in(&space, [1, 0], [1, 0]);
         let (ra, rb) = (
-            va.in_loops(&space, [0, 2]).reader(),
-            vb.in_loops(&space, [2, 1]).reader(),
+            va.reader_in(&space, [0, 2], [0, 2]),
+            vb.reader_in(&space, [2, 1], [2, 1]),
         );
         for i in upto(3) {
             for k in upto(3) {
                 let mut acc = 0.0;
                 for j in upto(4) {
-                    acc += ra.at([i, k, j]) * rb.at([i, k, j]);
+                    acc += ra.at([i, j]) * rb.at([j, k]);
                 }
-                w.set([i, k], acc);
+                w.set([k, i], acc);
             }
         }
         for i in 0..3 {
@@ -671,15 +637,6 @@ mod tests {
         let space = LoopSpace::new([2, 2]);
         let view = View::<f64, 2>::new(&a, &SITE, 0).unwrap();
         let (i, j) = (upto(2).next().unwrap(), upto(3).last().unwrap());
-        let _ = view.in_loops(&space, [0, 1]).reader().at([i, j]);
-    }
-
-    #[test]
-    #[should_panic(expected = "an axis on a summed loop")]
-    fn a_writer_needs_the_axes_on_its_loops() {
-        let mut a = Array2::<f64>::zeros((2, 2));
-        let space = LoopSpace::new([2, 2]);
-        let mut view = ViewMut::new(&mut a, [2, 2], &SITE, "a").unwrap();
-        let _ = view.in_loops(&space, [0, 1]).writer::<1>();
+        let _ = view.reader_in(&space, [0, 1], [0, 1]).at([i, j]);
     }
 }

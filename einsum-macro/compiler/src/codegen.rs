@@ -494,7 +494,7 @@ fn check_other_operands(
     quote!(#(#checks)*)
 }
 
-/// `check_allocations(..)?;` over every array the plan allocates (the
+/// `check_allocation(..)?;` for every array the plan allocates (the
 /// result, unless there is a target, and each intermediate a step writes),
 /// once the sizes are bound: an array too large to exist is then an error
 /// before anything is allocated or written. Without operands (every term
@@ -522,13 +522,23 @@ fn check_allocations(
     // A result of rank 0 always fits: nothing to check at run time (unless
     // there are no operands: the check then declares the element witness).
     let no_operands = sop.leaves.iter().all(Option::is_none);
+    let element = element_ident(Span::mixed_site());
+    let site = result_site(program);
+    // Each array of fixed rank checked with its shape by value: inlined, the
+    // check keeps the sizes in registers (a shape stored for it was read
+    // back by the allocation as one wider load, which stalled: 12 ns on a
+    // 3 x 3 product). A result with an ellipsis has its shape in a slice.
+    let check = |array: &str, text: String, shape: &[Ident]| quote!(#rt::check_allocation(#element, &#site, #array, #text, [#(#shape),*])?;);
     let result = (program.target.is_none() && (!sop.output.is_empty() || no_operands)).then(|| {
-        let shape = match output_ellipsis {
-            Some((_, _, shape)) => quote!(&#shape),
-            None => quote!(&[#(#output_shape),*]),
-        };
         let text = labels(&sop.output);
-        quote!(#rt::Allocation { array: "the result", labels: #text, shape: #shape })
+        match output_ellipsis {
+            Some((_, _, shape)) => quote!(
+                #rt::check_allocations(#element, &#site, &[#rt::Allocation {
+                    array: "the result", labels: #text, shape: &#shape,
+                }])?;
+            ),
+            None => check("the result", text, output_shape),
+        }
     });
     let intermediates = plan.intermediates.iter().enumerate().filter(|&(id, _)| {
         plan.steps
@@ -536,24 +546,25 @@ fn check_allocations(
             .any(|s| s.destination == Destination::Intermediate(id))
     });
     let intermediates = intermediates.map(|(id, intermediate)| {
-        let shape = intermediate.labels.iter().map(|&l| size_ident(l));
-        let (array, text) = (format!("intermediate #{id}"), labels(&intermediate.labels));
-        quote!(#rt::Allocation { array: #array, labels: #text, shape: &[#(#shape),*] })
+        let shape: Vec<Ident> = intermediate.labels.iter().map(|&l| size_ident(l)).collect();
+        check(
+            &format!("intermediate #{id}"),
+            labels(&intermediate.labels),
+            &shape,
+        )
     });
-    let arrays: Vec<TokenStream> = result.into_iter().chain(intermediates).collect();
-    if arrays.is_empty() {
+    let checks: Vec<TokenStream> = result.into_iter().chain(intermediates).collect();
+    if checks.is_empty() {
         return quote!();
     }
-    let element = element_ident(Span::mixed_site());
     let declare = if sop.leaves.iter().any(Option::is_some) {
         quote!()
     } else {
         quote!(let #element = #rt::ElementWitness::new();)
     };
-    let site = result_site(program);
     quote!(
         #declare
-        #rt::check_allocations(#element, &#site, &[#(#arrays),*])?;
+        #(#checks)*
     )
 }
 

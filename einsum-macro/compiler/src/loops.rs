@@ -261,8 +261,8 @@ pub(crate) fn emitted_sum(
         let axes: Vec<usize> = labels.iter().map(&position).collect::<Option<_>>()?;
         let reader = format_ident!("__r{}", k, span = Span::mixed_site());
         let input = (context.names)(source);
-        bindings.push(quote!(let #reader = #input.in_loops(&#space, [#(#axes),*]).reader();));
-        let read = quote!(#rt::read(&#reader, [#(#index),*]));
+        let (bind, read) = accessor(rt, &reader, &input, space, &axes, &index, Access::Read);
+        bindings.push(bind);
         terms.push(if is_one(&step.alpha) {
             read
         } else {
@@ -283,12 +283,24 @@ pub(crate) fn emitted_sum(
         Ident::new("__w", Span::mixed_site()),
         Ident::new("__n", Span::mixed_site()),
     );
-    let free = loops.len();
+    // Every loop is an axis of the destination, each element written once.
+    if (0..loops.len()).any(|l| !destination_axes.contains(&l)) {
+        return None;
+    }
     let store = match (creates, first.write) {
         (true, _) | (false, Write::Overwrite) => quote!(#rt::write),
         (false, Write::Accumulate) => quote!(#rt::accumulate),
     };
-    let body = quote!(#store(&mut #writer, [#(#index),*], #value););
+    let (bind_writer, at) = accessor(
+        rt,
+        &writer,
+        &quote!(#view),
+        space,
+        &destination_axes,
+        &index,
+        Access::Write,
+    );
+    let body = quote!(#store(&mut #writer, #at, #value););
     let nest = nest(rt, &index, 0, &sizes, body);
     let bind_sizes = if loops.is_empty() {
         quote!()
@@ -298,7 +310,7 @@ pub(crate) fn emitted_sum(
     let emitted = quote!(
         #bind_view
         #(#bindings)*
-        let mut #writer = #view.in_loops(&#space, [#(#destination_axes),*]).writer::<#free>();
+        #bind_writer
         #bind_sizes
         #nest
     );
@@ -394,8 +406,9 @@ fn step_loops(
         let axes: Vec<usize> = labels.iter().map(&position).collect::<Option<_>>()?;
         let reader = format_ident!("__r{}", k, span = Span::mixed_site());
         let input = (context.names)(source);
-        readers.push(quote!(let #reader = #input.in_loops(&#space, [#(#axes),*]).reader();));
-        reads.push(quote!(#rt::read(&#reader, [#(#index),*])));
+        let (bind, read) = accessor(rt, &reader, &input, space, &axes, &index, Access::Read);
+        readers.push(bind);
+        reads.push(read);
     }
     let last = reads.pop()?;
     // All but the last factor: `add_product(acc, rest, last)` sums them.
@@ -415,10 +428,16 @@ fn step_loops(
         return None;
     }
     let writer = Ident::new("__w", Span::mixed_site());
-    let bind_writer = match store {
-        Store::Scalar => quote!(),
-        Store::Set | Store::Add => quote!(
-            let mut #writer = #view.in_loops(&#space, [#(#destination_axes),*]).writer::<#free>();
+    let (bind_writer, at) = match store {
+        Store::Scalar => (quote!(), quote!()),
+        Store::Set | Store::Add => accessor(
+            rt,
+            &writer,
+            &quote!(#view),
+            space,
+            &destination_axes,
+            &index,
+            Access::Write,
         ),
     };
     let unit = is_one(&step.alpha);
@@ -438,8 +457,8 @@ fn step_loops(
     };
     let free_index = &index[..free];
     let stored = |value: TokenStream| match store {
-        Store::Set => quote!(#rt::write(&mut #writer, [#(#free_index),*], #value);),
-        Store::Add => quote!(#rt::accumulate(&mut #writer, [#(#free_index),*], #value);),
+        Store::Set => quote!(#rt::write(&mut #writer, #at, #value);),
+        Store::Add => quote!(#rt::accumulate(&mut #writer, #at, #value);),
         Store::Scalar => quote!(#rt::Scalar(#value)),
     };
     let body = if free < loops.len() {
@@ -476,6 +495,46 @@ fn step_loops(
         #bind_sizes
         #loops_code
     ))
+}
+
+/// Whether [`accessor`] reads an input or writes the destination.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    Read,
+    Write,
+}
+
+/// The binding of accessor `name` over the view `view`, whose axis `a` is on
+/// loop `axes[a]` of `space`, and how it is indexed: by its own loops only
+/// (the distinct loops of `axes`, in order), so each offset moves along the
+/// strides that move it. A `Read` gives the read expression, a `Write` the
+/// index array for `write` / `accumulate`.
+fn accessor(
+    rt: &TokenStream,
+    name: &Ident,
+    view: &TokenStream,
+    space: &Ident,
+    axes: &[usize],
+    index: &[Ident],
+    access: Access,
+) -> (TokenStream, TokenStream) {
+    let mut own: Vec<usize> = Vec::new();
+    for &a in axes {
+        if !own.contains(&a) {
+            own.push(a);
+        }
+    }
+    let at: Vec<&Ident> = own.iter().map(|&l| &index[l]).collect();
+    match access {
+        Access::Read => (
+            quote!(let #name = #view.reader_in(&#space, [#(#axes),*], [#(#own),*]);),
+            quote!(#rt::read(&#name, [#(#at),*])),
+        ),
+        Access::Write => (
+            quote!(let mut #name = #view.writer_in(&#space, [#(#axes),*], [#(#own),*]);),
+            quote!([#(#at),*]),
+        ),
+    }
 }
 
 /// `for` loops over `index` (loops `first..` of the step), outermost first,
