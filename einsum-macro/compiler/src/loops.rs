@@ -251,9 +251,11 @@ pub(crate) fn emitted_sum(
         return None;
     }
     let position = |l: &Label| loops.iter().position(|m| m == l);
-    let index: Vec<Ident> = (0..loops.len())
-        .map(|l| format_ident!("__i{}", l, span = Span::mixed_site()))
-        .collect();
+    let LoopNames {
+        index,
+        sizes,
+        bind_sizes,
+    } = loop_names(loops.len(), space);
     let mut bindings = Vec::new();
     let mut terms = Vec::new();
     for (k, step) in steps.iter().enumerate() {
@@ -279,10 +281,7 @@ pub(crate) fn emitted_sum(
         .map(position)
         .collect::<Option<_>>()?;
     let (view, bind_view) = destination(first, creates, context);
-    let (writer, sizes) = (
-        Ident::new("__w", Span::mixed_site()),
-        Ident::new("__n", Span::mixed_site()),
-    );
+    let writer = Ident::new("__w", Span::mixed_site());
     // Every loop is an axis of the destination, each element written once.
     if (0..loops.len()).any(|l| !destination_axes.contains(&l)) {
         return None;
@@ -302,11 +301,6 @@ pub(crate) fn emitted_sum(
     );
     let body = quote!(#store(&mut #writer, #at, #value););
     let nest = nest(rt, &index, 0, &sizes, body);
-    let bind_sizes = if loops.is_empty() {
-        quote!()
-    } else {
-        quote!(let #sizes = #space.sizes();)
-    };
     let emitted = quote!(
         #bind_view
         #(#bindings)*
@@ -395,10 +389,11 @@ fn step_loops(
         free,
     } = *space;
     let position = |l: &Label| loops.iter().position(|m| m == l);
-    let index: Vec<Ident> = (0..loops.len())
-        .map(|l| format_ident!("__i{}", l, span = Span::mixed_site()))
-        .collect();
-    let sizes = Ident::new("__n", Span::mixed_site());
+    let LoopNames {
+        index,
+        sizes,
+        bind_sizes,
+    } = loop_names(loops.len(), space);
     // The inputs, each read at the index of every loop.
     let mut readers = Vec::new();
     let mut reads: Vec<TokenStream> = Vec::new();
@@ -483,11 +478,6 @@ fn step_loops(
         stored(scaled(product))
     };
     let loops_code = nest(rt, free_index, 0, &sizes, body);
-    let bind_sizes = if loops.is_empty() {
-        quote!()
-    } else {
-        quote!(let #sizes = #space.sizes();)
-    };
     Some(quote!(
         #bind_alpha
         #(#readers)*
@@ -495,6 +485,29 @@ fn step_loops(
         #bind_sizes
         #loops_code
     ))
+}
+
+/// The names emitted loops over `count` loops use: an index per loop and
+/// the array of sizes, with its binding from the bound loop space `space`.
+struct LoopNames {
+    index: Vec<Ident>,
+    sizes: Ident,
+    bind_sizes: TokenStream,
+}
+
+fn loop_names(count: usize, space: &Ident) -> LoopNames {
+    let sizes = Ident::new("__n", Span::mixed_site());
+    LoopNames {
+        index: (0..count)
+            .map(|l| format_ident!("__i{}", l, span = Span::mixed_site()))
+            .collect(),
+        bind_sizes: if count == 0 {
+            quote!()
+        } else {
+            quote!(let #sizes = #space.sizes();)
+        },
+        sizes,
+    }
 }
 
 /// Whether [`accessor`] reads an input or writes the destination.
