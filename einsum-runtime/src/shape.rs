@@ -621,7 +621,7 @@ pub fn bind_ellipsis<const S: usize>(
 /// const AXES: [LabelAxis; 2] = [X, LabelAxis { operand: 1, ..X }];
 /// assert_eq!(bind([1, 5], &AXES), Ok(5));
 /// assert_eq!(bind([0, 1], &AXES), Ok(0));
-/// let err = bind([2, 5], &AXES).unwrap_err();
+/// let err = einsum_runtime::EinsumError::from(bind([2, 5], &AXES).unwrap_err());
 /// assert_eq!(err.to_string(), "einsum!(\"i,i->i\"): label 'i' is 2 in operand 0 (`x`) but 5 in operand 1 (`y`)");
 /// ```
 #[cfg_attr(debug_assertions, inline)]
@@ -629,12 +629,34 @@ pub fn bind_ellipsis<const S: usize>(
 pub fn bind<const N: usize>(
     sizes: [usize; N],
     axes: &'static [LabelAxis; N],
-) -> Result<usize, EinsumError> {
+) -> Result<usize, SizeConflict<N>> {
     let size = sizes.into_iter().find(|&n| n != 1).unwrap_or(1);
     if sizes.iter().all(|&n| stretches_to(n, size)) {
         Ok(size)
     } else {
-        Err(size_mismatch(sizes, axes))
+        Err(SizeConflict { sizes, axes })
+    }
+}
+
+/// The sizes of a label that [`bind`] found in disagreement; `?` turns it
+/// into [`EinsumError::SizeMismatch`].
+///
+/// A plain value rather than the error itself: the generated code's `?`
+/// then returns straight from the failing branch. An [`EinsumError`] built
+/// by an out-of-line call could, for all the optimizer knows, carry the
+/// `Ok` niche of `Result<usize, EinsumError>`, so its branch rejoined the
+/// success path and kept every register alive across the call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SizeConflict<const N: usize> {
+    sizes: [usize; N],
+    axes: &'static [LabelAxis; N],
+}
+
+impl<const N: usize> From<SizeConflict<N>> for EinsumError {
+    #[cold]
+    #[inline(never)]
+    fn from(conflict: SizeConflict<N>) -> Self {
+        size_mismatch(conflict.sizes, conflict.axes)
     }
 }
 
@@ -648,9 +670,6 @@ pub(crate) fn stretches_to(len: usize, size: usize) -> bool {
 }
 
 /// The error of [`bind`] on sizes that disagree: the first two that do.
-/// The sizes by value: the caller stores them only on this path.
-#[cold]
-#[inline(never)]
 fn size_mismatch<const N: usize>(sizes: [usize; N], axes: &'static [LabelAxis; N]) -> EinsumError {
     let mut fixed: Option<(&LabelAxis, usize)> = None;
     for (axis, size) in axes.iter().zip(sizes).filter(|o| o.1 != 1) {
@@ -915,7 +934,7 @@ mod tests {
         assert_eq!(bind([], &[]), Ok(1));
         assert_eq!(bind([1, 7, 1, 7], &[AXIS; 4]), Ok(7));
         // The first size other than 1 is the one the others must have.
-        let err = bind([1, 7, 1, 3], &[AXIS; 4]).unwrap_err();
+        let err = EinsumError::from(bind([1, 7, 1, 3], &[AXIS; 4]).unwrap_err());
         assert_eq!(
             err,
             EinsumError::SizeMismatch {
