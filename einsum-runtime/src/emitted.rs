@@ -31,8 +31,22 @@ use std::marker::PhantomData;
 /// which order the loops by stride and use several accumulators. Measured
 /// (release, one thread, emitted over runtime): `ij,j->i` 0.42 at n = 8,
 /// 0.79 at 32 (1024), 1.10 at 48 (2304), 1.23 at 64; `ijk,k->ij` 0.55 to 0.87
-/// up to n = 32.
+/// up to n = 32. Fused passes share it (each step's work is the shared
+/// array's size): `"ij,i->j"(z, b)` and `"ij,ij->j"(z, z)` over one n x n
+/// `z` took 0.11 (n = 8) to 0.74 (n = 45) of the runtime's fused sweep, and
+/// 0.86-1.06 at 64 to 90. So do ellipsis steps: `...i,...i->...` took
+/// 0.65-0.89 up to 2 x 13 x 13 (`benches/thresholds.rs`).
 pub const EMITTED_LOOP_WORK: usize = 2048;
+
+/// Up to this many elements of the destination a sum pass (`x - x^T`, each
+/// input added in its own axis order) runs as one emitted loop nest. Lower
+/// than [`EMITTED_LOOP_WORK`]: `x - "ij->ji"(x)` has a slow mode that
+/// depends on where the arrays lie in memory (per process, about one in
+/// three), in which the emitted loop took 0.96-1.01 of the runtime's tiled
+/// pass at n = 32 and 1.04-1.16 at n = 45, against 0.59 and 0.69 otherwise;
+/// at n = 16 it took 0.41-0.69 in every process (`benches/thresholds.rs`,
+/// and six processes of a plain timing loop).
+pub const EMITTED_SUM_WORK: usize = 1024;
 
 /// Up to this many multiply-adds a GEMM-shaped step runs as the macro's
 /// emitted loops: just below the size where the runtime calls matrixmultiply

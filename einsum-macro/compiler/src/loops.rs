@@ -308,7 +308,7 @@ pub(crate) fn emitted_sum(
         #bind_sizes
         #nest
     );
-    let condition = quote!(#rt::runs_emitted(&#space.sizes(), #rt::EMITTED_LOOP_WORK));
+    let condition = quote!(#rt::runs_emitted(&#space.sizes(), #rt::EMITTED_SUM_WORK));
     Some(wrap(creates, shape, condition, emitted, runtime, rt))
 }
 
