@@ -6,6 +6,9 @@
 
 use ndarray::{Array, Dimension};
 
+/// The hand-written baselines of the small-contraction benchmarks.
+pub mod hand;
+
 /// Deterministic values in [-0.5, 0.5): a multiplicative hash of the position.
 pub fn value(x: usize, salt: usize) -> f64 {
     let h = (x as u64 ^ (salt as u64) << 32).wrapping_mul(0x9E37_79B9_7F4A_7C15);

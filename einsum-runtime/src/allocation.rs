@@ -67,16 +67,19 @@ pub fn check_allocations<T>(
 
 /// [`check_allocations`] for one array of rank `R`, its shape by value:
 /// what the generated code calls for each array of fixed rank. Inlined, the
-/// sizes stay in registers; the error is built out of line.
+/// sizes stay in registers; `?` turns a failure into the error, out of line
+/// (see [`ArrayTooLarge`]).
 ///
 /// ```
 /// use einsum_runtime::allocation::check_allocation;
 /// use einsum_runtime::operand::ElementWitness;
 /// use einsum_runtime::shape::Site;
+/// use einsum_runtime::EinsumError;
 /// const SITE: Site = Site { subscripts: "i,j->ij", operands: &["x", "y"] };
 /// let f64s = ElementWitness::<f64>::new();
 /// assert!(check_allocation(f64s, &SITE, "the result", "ij", [1 << 20, 1 << 20]).is_ok());
-/// let err = check_allocation(f64s, &SITE, "the result", "ij", [1 << 31, 1 << 31]).unwrap_err();
+/// let failed = check_allocation(f64s, &SITE, "the result", "ij", [1 << 31, 1 << 31]);
+/// let err = EinsumError::from(failed.unwrap_err());
 /// assert!(err.to_string().contains("too large for one array"));
 /// ```
 #[cfg_attr(debug_assertions, inline)]
@@ -87,7 +90,7 @@ pub fn check_allocation<T, const R: usize>(
     array: &'static str,
     labels: &'static str,
     shape: [usize; R],
-) -> Result<(), EinsumError> {
+) -> Result<(), ArrayTooLarge<R>> {
     let element_size = std::mem::size_of::<T>();
     let fits = element_count(&shape)
         .and_then(|count| count.checked_mul(element_size))
@@ -95,27 +98,42 @@ pub fn check_allocation<T, const R: usize>(
     if fits {
         Ok(())
     } else {
-        Err(too_large_shape(site, array, labels, shape, element_size))
+        Err(ArrayTooLarge {
+            site,
+            array,
+            labels,
+            shape,
+            element_size,
+        })
     }
 }
 
-/// The error of [`check_allocation`]; the shape by value, so that the
-/// caller stores it only on this path.
-#[cold]
-#[inline(never)]
-fn too_large_shape<const R: usize>(
+/// An array [`check_allocation`] found too large; `?` turns it into
+/// [`EinsumError::TooLarge`].
+///
+/// A plain value rather than the error itself, for the reason given at
+/// [`crate::shape::SizeConflict`]: the failing branch then returns at once
+/// instead of rejoining the success path with every register kept alive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ArrayTooLarge<const R: usize> {
     site: &'static Site,
     array: &'static str,
     labels: &'static str,
     shape: [usize; R],
     element_size: usize,
-) -> EinsumError {
-    let allocation = Allocation {
-        array,
-        labels,
-        shape: &shape,
-    };
-    too_large(site, &allocation, element_size)
+}
+
+impl<const R: usize> From<ArrayTooLarge<R>> for EinsumError {
+    #[cold]
+    #[inline(never)]
+    fn from(failed: ArrayTooLarge<R>) -> Self {
+        let allocation = Allocation {
+            array: failed.array,
+            labels: failed.labels,
+            shape: &failed.shape,
+        };
+        too_large(failed.site, &allocation, failed.element_size)
+    }
 }
 
 /// The error of [`check_allocations`] for `allocation`.
