@@ -7,18 +7,57 @@
 //! `cargo bench -p lazy-einsum-benches --bench small_pairs`
 //!
 //! Prints per case the best time per call of each (the fastest round) and
-//! the median of the rounds' ratios (target: within 1.1).
+//! the median of the rounds' ratios (target: within 1.1), twice: with
+//! `einsum!` written in the timed closure, as `small` and criterion have it
+//! (the optimizer inlines it into the timing loop), and with `einsum!` in a
+//! function of its own (`#[inline(never)]`, as a user's function holding one
+//! `einsum!` is called). The hand loops are functions of their own in both.
 
 mod common;
 
 use common::filled;
 use common::hand::*;
 use lazy_einsum::einsum;
-use ndarray::{Array1, Ix1, Ix2, Ix3};
+use ndarray::{Array1, Array2, Array3, Ix1, Ix2, Ix3};
 use std::hint::black_box;
 use std::time::Instant;
 
 const ROUNDS: usize = 31;
+
+#[inline(never)]
+fn matmul_einsum(a: &Array2<f64>, b: &Array2<f64>) -> Array2<f64> {
+    einsum!("ij,jk->ik", a, b)
+}
+
+#[inline(never)]
+fn matvec_einsum(a: &Array2<f64>, v: &Array1<f64>) -> Array1<f64> {
+    einsum!("ij,j->i", a, v)
+}
+
+#[inline(never)]
+fn dot_einsum(x: &Array1<f64>, y: &Array1<f64>) -> f64 {
+    einsum!("i,i->", x, y)
+}
+
+#[inline(never)]
+fn dot_ndarray(x: &Array1<f64>, y: &Array1<f64>) -> f64 {
+    x.dot(y)
+}
+
+#[inline(never)]
+fn batched_einsum(x: &Array3<f64>, y: &Array3<f64>) -> Array3<f64> {
+    einsum!("bij,bjk->bik", x, y)
+}
+
+#[inline(never)]
+fn tensor_vector_einsum(t: &Array3<f64>, v: &Array1<f64>) -> Array2<f64> {
+    einsum!("ijk,k->ij", t, v)
+}
+
+#[inline(never)]
+fn trace_einsum(a: &Array2<f64>) -> f64 {
+    einsum!("ii->", a)
+}
 
 /// Nanoseconds per call of `f` over `calls` calls.
 fn per_call<R>(calls: usize, f: &mut impl FnMut() -> R) -> f64 {
@@ -49,7 +88,7 @@ fn pair<R, S>(
     }
     ratios.sort_by(f64::total_cmp);
     println!(
-        "{case:22} einsum {best_einsum:10.2} ns  hand {best_hand:10.2} ns  median ratio {:.2} (rounds {:.2}-{:.2})",
+        "{case:27} einsum {best_einsum:10.2} ns  hand {best_hand:10.2} ns  median ratio {:.2} (rounds {:.2}-{:.2})",
         ratios[ROUNDS / 2],
         ratios[ROUNDS / 4],
         ratios[3 * ROUNDS / 4],
@@ -64,9 +103,15 @@ fn main() {
         &matmul_hand(&a3, &b3),
     );
     pair(
-        "matmul 3x3",
+        "matmul 3x3, inline",
         50_000,
         || einsum!("ij,jk->ik", black_box(&a3), black_box(&b3)),
+        || matmul_hand(black_box(&a3), black_box(&b3)),
+    );
+    pair(
+        "matmul 3x3, fn",
+        50_000,
+        || matmul_einsum(black_box(&a3), black_box(&b3)),
         || matmul_hand(black_box(&a3), black_box(&b3)),
     );
 
@@ -77,18 +122,30 @@ fn main() {
         &matvec_hand(&a4, &v4),
     );
     pair(
-        "matvec 4x4",
+        "matvec 4x4, inline",
         50_000,
         || einsum!("ij,j->i", black_box(&a4), black_box(&v4)),
+        || matvec_hand(black_box(&a4), black_box(&v4)),
+    );
+    pair(
+        "matvec 4x4, fn",
+        50_000,
+        || matvec_einsum(black_box(&a4), black_box(&v4)),
         || matvec_hand(black_box(&a4), black_box(&v4)),
     );
 
     let x3: Array1<f64> = filled(Ix1(3), 5);
     pair(
-        "dot 3",
+        "dot 3, inline",
         500_000,
         || -> f64 { einsum!("i,i->", black_box(&x3), black_box(&x3)) },
-        || black_box(&x3).dot(black_box(&x3)),
+        || dot_ndarray(black_box(&x3), black_box(&x3)),
+    );
+    pair(
+        "dot 3, fn",
+        500_000,
+        || dot_einsum(black_box(&x3), black_box(&x3)),
+        || dot_ndarray(black_box(&x3), black_box(&x3)),
     );
 
     let (x, y) = (filled(Ix3(10_000, 3, 3), 6), filled(Ix3(10_000, 3, 3), 7));
@@ -98,9 +155,15 @@ fn main() {
         &batched_hand(&x, &y),
     );
     pair(
-        "batched 10000 x 3x3",
+        "batched 10000 x 3x3, inline",
         10,
         || einsum!("bij,bjk->bik", black_box(&x), black_box(&y)),
+        || batched_hand(black_box(&x), black_box(&y)),
+    );
+    pair(
+        "batched 10000 x 3x3, fn",
+        10,
+        || batched_einsum(black_box(&x), black_box(&y)),
         || batched_hand(black_box(&x), black_box(&y)),
     );
 
@@ -111,16 +174,28 @@ fn main() {
         &tensor_vector_hand(&t4, &w4),
     );
     pair(
-        "ijk,k->ij 4x4x4",
+        "ijk,k->ij 4x4x4, inline",
         50_000,
         || einsum!("ijk,k->ij", black_box(&t4), black_box(&w4)),
         || tensor_vector_hand(black_box(&t4), black_box(&w4)),
     );
+    pair(
+        "ijk,k->ij 4x4x4, fn",
+        50_000,
+        || tensor_vector_einsum(black_box(&t4), black_box(&w4)),
+        || tensor_vector_hand(black_box(&t4), black_box(&w4)),
+    );
 
     pair(
-        "ii-> 3x3",
+        "ii-> 3x3, inline",
         500_000,
         || -> f64 { einsum!("ii->", black_box(&a3)) },
+        || trace_hand(black_box(&a3)),
+    );
+    pair(
+        "ii-> 3x3, fn",
+        500_000,
+        || trace_einsum(black_box(&a3)),
         || trace_hand(black_box(&a3)),
     );
 }

@@ -19,6 +19,7 @@ pub fn assert_close<D: ndarray::Dimension>(
     }
 }
 
+#[inline(never)]
 pub fn matmul_hand(a: &Array2<f64>, b: &Array2<f64>) -> Array2<f64> {
     let ((m, k), n) = (a.dim(), b.ncols());
     let mut c = Array2::zeros((m, n));
@@ -34,6 +35,7 @@ pub fn matmul_hand(a: &Array2<f64>, b: &Array2<f64>) -> Array2<f64> {
     c
 }
 
+#[inline(never)]
 pub fn matvec_hand(a: &Array2<f64>, v: &Array1<f64>) -> Array1<f64> {
     let (m, n) = a.dim();
     let mut r = Array1::zeros(m);
@@ -47,6 +49,7 @@ pub fn matvec_hand(a: &Array2<f64>, v: &Array1<f64>) -> Array1<f64> {
     r
 }
 
+#[inline(never)]
 pub fn batched_hand(x: &Array3<f64>, y: &Array3<f64>) -> Array3<f64> {
     let ((batches, m, k), n) = (x.dim(), y.dim().2);
     let mut r = Array3::zeros((batches, m, n));
@@ -64,6 +67,7 @@ pub fn batched_hand(x: &Array3<f64>, y: &Array3<f64>) -> Array3<f64> {
     r
 }
 
+#[inline(never)]
 pub fn tensor_vector_hand(t: &Array3<f64>, v: &Array1<f64>) -> Array2<f64> {
     let (n, m, p) = t.dim();
     let mut r = Array2::zeros((n, m));
@@ -79,6 +83,7 @@ pub fn tensor_vector_hand(t: &Array3<f64>, v: &Array1<f64>) -> Array2<f64> {
     r
 }
 
+#[inline(never)]
 pub fn trace_hand(a: &Array2<f64>) -> f64 {
     let mut acc = 0.0;
     for i in 0..a.nrows() {
