@@ -114,6 +114,19 @@ pub fn check_allocation<T, const R: usize>(
 /// A plain value rather than the error itself, for the reason given at
 /// [`crate::shape::SizeConflict`]: the failing branch then returns at once
 /// instead of rejoining the success path with every register kept alive.
+///
+/// ```
+/// use einsum_runtime::allocation::check_allocation;
+/// use einsum_runtime::operand::ElementWitness;
+/// use einsum_runtime::shape::Site;
+/// use einsum_runtime::EinsumError;
+/// const SITE: Site = Site { subscripts: "i,j->ij", operands: &["x", "y"] };
+/// fn check(n: usize) -> Result<(), EinsumError> {
+///     Ok(check_allocation(ElementWitness::<f64>::new(), &SITE, "the result", "ij", [n, n])?)
+/// }
+/// assert!(check(1000).is_ok());
+/// assert!(matches!(check(1 << 31), Err(EinsumError::TooLarge { .. })));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ArrayTooLarge<const R: usize> {
     site: &'static Site,

@@ -646,6 +646,19 @@ pub fn bind<const N: usize>(
 /// by an out-of-line call could, for all the optimizer knows, carry the
 /// `Ok` niche of `Result<usize, EinsumError>`, so its branch rejoined the
 /// success path and kept every register alive across the call.
+///
+/// ```
+/// use einsum_runtime::shape::{bind, LabelAxis, Site};
+/// use einsum_runtime::EinsumError;
+/// const SITE: Site = Site { subscripts: "i,i->", operands: &["x", "y"] };
+/// const X: LabelAxis = LabelAxis { site: &SITE, operand: 0, label: 'i', axis: 0, term: None, owner: None };
+/// const AXES: [LabelAxis; 2] = [X, LabelAxis { operand: 1, ..X }];
+/// fn size(x: usize, y: usize) -> Result<usize, EinsumError> {
+///     Ok(bind([x, y], &AXES)?)
+/// }
+/// assert_eq!(size(3, 3), Ok(3));
+/// assert!(matches!(size(3, 4), Err(EinsumError::SizeMismatch { .. })));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SizeConflict<const N: usize> {
     sizes: [usize; N],

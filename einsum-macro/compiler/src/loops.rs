@@ -615,6 +615,8 @@ mod tests {
         assert_eq!(emitted.matches(":: read (").count(), 2, "{emitted}");
         assert_eq!(emitted.matches(":: upto").count(), 2, "{emitted}");
         assert!(code.contains(":: zeros ("), "{code}");
+        // Sum passes have their own, lower threshold.
+        assert!(code.contains("EMITTED_SUM_WORK"), "{code}");
     }
 
     #[test]
