@@ -95,6 +95,19 @@ fn pair<R, S>(
     );
 }
 
+/// [`pair`] twice: `einsum!` written in the timed closure (`inline`), and
+/// in a function of its own (`as_fn`), each against `hand`.
+fn both<R, S>(
+    case: &str,
+    calls: usize,
+    inline: impl FnMut() -> R,
+    as_fn: impl FnMut() -> R,
+    mut hand: impl FnMut() -> S,
+) {
+    pair(&format!("{case}, inline"), calls, inline, &mut hand);
+    pair(&format!("{case}, fn"), calls, as_fn, &mut hand);
+}
+
 fn main() {
     let (a3, b3) = (filled(Ix2(3, 3), 1), filled(Ix2(3, 3), 2));
     assert_close(
@@ -102,15 +115,10 @@ fn main() {
         &einsum!("ij,jk->ik", a3, b3),
         &matmul_hand(&a3, &b3),
     );
-    pair(
-        "matmul 3x3, inline",
+    both(
+        "matmul 3x3",
         50_000,
         || einsum!("ij,jk->ik", black_box(&a3), black_box(&b3)),
-        || matmul_hand(black_box(&a3), black_box(&b3)),
-    );
-    pair(
-        "matmul 3x3, fn",
-        50_000,
         || matmul_einsum(black_box(&a3), black_box(&b3)),
         || matmul_hand(black_box(&a3), black_box(&b3)),
     );
@@ -121,29 +129,19 @@ fn main() {
         &einsum!("ij,j->i", a4, v4),
         &matvec_hand(&a4, &v4),
     );
-    pair(
-        "matvec 4x4, inline",
+    both(
+        "matvec 4x4",
         50_000,
         || einsum!("ij,j->i", black_box(&a4), black_box(&v4)),
-        || matvec_hand(black_box(&a4), black_box(&v4)),
-    );
-    pair(
-        "matvec 4x4, fn",
-        50_000,
         || matvec_einsum(black_box(&a4), black_box(&v4)),
         || matvec_hand(black_box(&a4), black_box(&v4)),
     );
 
     let x3: Array1<f64> = filled(Ix1(3), 5);
-    pair(
-        "dot 3, inline",
+    both(
+        "dot 3",
         500_000,
         || -> f64 { einsum!("i,i->", black_box(&x3), black_box(&x3)) },
-        || dot_ndarray(black_box(&x3), black_box(&x3)),
-    );
-    pair(
-        "dot 3, fn",
-        500_000,
         || dot_einsum(black_box(&x3), black_box(&x3)),
         || dot_ndarray(black_box(&x3), black_box(&x3)),
     );
@@ -154,15 +152,10 @@ fn main() {
         &einsum!("bij,bjk->bik", x, y),
         &batched_hand(&x, &y),
     );
-    pair(
-        "batched 10000 x 3x3, inline",
+    both(
+        "batched 10000 x 3x3",
         10,
         || einsum!("bij,bjk->bik", black_box(&x), black_box(&y)),
-        || batched_hand(black_box(&x), black_box(&y)),
-    );
-    pair(
-        "batched 10000 x 3x3, fn",
-        10,
         || batched_einsum(black_box(&x), black_box(&y)),
         || batched_hand(black_box(&x), black_box(&y)),
     );
@@ -173,28 +166,18 @@ fn main() {
         &einsum!("ijk,k->ij", t4, w4),
         &tensor_vector_hand(&t4, &w4),
     );
-    pair(
-        "ijk,k->ij 4x4x4, inline",
+    both(
+        "ijk,k->ij 4x4x4",
         50_000,
         || einsum!("ijk,k->ij", black_box(&t4), black_box(&w4)),
-        || tensor_vector_hand(black_box(&t4), black_box(&w4)),
-    );
-    pair(
-        "ijk,k->ij 4x4x4, fn",
-        50_000,
         || tensor_vector_einsum(black_box(&t4), black_box(&w4)),
         || tensor_vector_hand(black_box(&t4), black_box(&w4)),
     );
 
-    pair(
-        "ii-> 3x3, inline",
+    both(
+        "ii-> 3x3",
         500_000,
         || -> f64 { einsum!("ii->", black_box(&a3)) },
-        || trace_hand(black_box(&a3)),
-    );
-    pair(
-        "ii-> 3x3, fn",
-        500_000,
         || trace_einsum(black_box(&a3)),
         || trace_hand(black_box(&a3)),
     );
