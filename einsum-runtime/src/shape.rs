@@ -630,8 +630,16 @@ pub fn bind<const N: usize>(
     sizes: [usize; N],
     axes: &'static [LabelAxis; N],
 ) -> Result<usize, SizeConflict<N>> {
-    let size = sizes.into_iter().find(|&n| n != 1).unwrap_or(1);
-    if sizes.iter().all(|&n| stretches_to(n, size)) {
+    // Selects and a non-short-circuit `&` rather than `find` and `all`:
+    // inlined, these become conditional moves and one branch to the error,
+    // where `find` laid out a taken jump on the common path.
+    let size = sizes
+        .into_iter()
+        .fold(1, |size, n| if size == 1 { n } else { size });
+    let fits = sizes
+        .into_iter()
+        .fold(true, |fits, n| fits & stretches_to(n, size));
+    if fits {
         Ok(size)
     } else {
         Err(SizeConflict { sizes, axes })
@@ -955,5 +963,36 @@ mod tests {
                 second: Box::new(AXIS.with_size(3)),
             }
         );
+    }
+
+    /// Every combination of three sizes from 0..4 against numpy's rule:
+    /// the sizes other than 1 must all be equal, and the label takes that
+    /// size (1 if there is none).
+    #[test]
+    fn bind_follows_numpy_broadcasting_on_every_small_combination() {
+        const AXIS: LabelAxis = LabelAxis {
+            site: &SITE,
+            operand: 0,
+            label: 'i',
+            axis: 0,
+            term: None,
+            owner: None,
+        };
+        for code in 0..4 * 4 * 4 {
+            let sizes = [code % 4, code / 4 % 4, code / 16];
+            let mut others: Vec<usize> = sizes.iter().copied().filter(|&n| n != 1).collect();
+            others.dedup();
+            let expected = match others.as_slice() {
+                [] => Some(1),
+                [n] => Some(*n),
+                _ => None,
+            };
+            assert_eq!(bind(sizes, &[AXIS; 3]).ok(), expected, "{sizes:?}");
+            assert_eq!(
+                bind([sizes[0], sizes[1]], &[AXIS; 2]).is_ok(),
+                sizes[0] == sizes[1] || sizes[0] == 1 || sizes[1] == 1,
+                "{sizes:?}"
+            );
+        }
     }
 }
