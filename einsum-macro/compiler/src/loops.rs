@@ -134,6 +134,7 @@ pub(crate) fn emitted_step(
     };
     let emitted = step_loops(step, &space, store, &view, context)?;
     let space = space.ident;
+    let runtime = with_own_space(space, runtime);
     let condition = quote!(#rt::runs_emitted(&#space.sizes(), #limit));
     // Tiny products over many batches: the limit is per product.
     let condition = if batch > 0 {
@@ -211,6 +212,7 @@ pub(crate) fn emitted_fused(
             }))
         })
         .collect::<Option<Vec<_>>>()?;
+    let runtime = with_own_space(space, runtime);
     Some(quote!(
         if #rt::runs_emitted(&#space.sizes(), #rt::EMITTED_LOOP_WORK) {
             #(#parts)*
@@ -218,6 +220,16 @@ pub(crate) fn emitted_fused(
             #runtime
         }
     ))
+}
+
+/// The runtime kernel `runtime`, borrowing a copy of the loop space `space`
+/// of its own: the space the emitted loops read then need not be stored in
+/// memory on their path (a 3-vector dot product stored it on every call).
+fn with_own_space(space: &Ident, runtime: TokenStream) -> TokenStream {
+    quote!({
+        let #space = #space;
+        #runtime
+    })
 }
 
 /// A sum pass (see `fuse.rs`: each step adds one array, read in some axis
@@ -309,6 +321,7 @@ pub(crate) fn emitted_sum(
         #nest
     );
     let condition = quote!(#rt::runs_emitted(&#space.sizes(), #rt::EMITTED_SUM_WORK));
+    let runtime = with_own_space(space, runtime);
     Some(wrap(creates, shape, condition, emitted, runtime, rt))
 }
 
@@ -617,6 +630,27 @@ mod tests {
         assert!(code.contains(":: zeros ("), "{code}");
         // Sum passes have their own, lower threshold.
         assert!(code.contains("EMITTED_SUM_WORK"), "{code}");
+    }
+
+    #[test]
+    fn runtime_kernels_borrow_a_copy_of_the_loop_space() {
+        for (input, kernel) in [
+            (r#""ij,jk->ik"(a, b)"#, "gemm_new"),
+            (r#""ij,j,ik,k->i"(a, x, a, y)"#, "contract_fused"),
+            (
+                r#"let c = "ik,kj->ij"(a, b); c - "ij->ji"(c)"#,
+                "combine_new",
+            ),
+        ] {
+            let code = code(input);
+            let call = code.find(kernel).expect(kernel);
+            let branch = code[..call].rfind("else").expect("else");
+            assert!(
+                code[branch..call].contains("let __space = __space ;"),
+                "{kernel}: {}",
+                &code[branch..call]
+            );
+        }
     }
 
     #[test]
