@@ -722,6 +722,15 @@ mod tests {
         subscripts: "kl->l",
         operands: &["c"],
     };
+    /// An axis of label `i` of `SITE`, for `bind`, which reads only sizes.
+    const AXIS: LabelAxis = LabelAxis {
+        site: &SITE,
+        operand: 0,
+        label: 'i',
+        axis: 0,
+        term: None,
+        owner: None,
+    };
 
     /// An occurrence of a label of `site` with no term and no known owner.
     fn at(
@@ -945,14 +954,6 @@ mod tests {
 
     #[test]
     fn ones_broadcast_and_empty_binds_to_one() {
-        const AXIS: LabelAxis = LabelAxis {
-            site: &SITE,
-            operand: 0,
-            label: 'i',
-            axis: 0,
-            term: None,
-            owner: None,
-        };
         assert_eq!(bind([1, 1], &[AXIS; 2]), Ok(1));
         assert_eq!(bind([], &[]), Ok(1));
         assert_eq!(bind([1, 7, 1, 7], &[AXIS; 4]), Ok(7));
@@ -972,14 +973,6 @@ mod tests {
     /// size (1 if there is none).
     #[test]
     fn bind_follows_numpy_broadcasting_on_every_small_combination() {
-        const AXIS: LabelAxis = LabelAxis {
-            site: &SITE,
-            operand: 0,
-            label: 'i',
-            axis: 0,
-            term: None,
-            owner: None,
-        };
         for code in 0..4 * 4 * 4 {
             let sizes = [code % 4, code / 4 % 4, code / 16];
             let mut others: Vec<usize> = sizes.iter().copied().filter(|&n| n != 1).collect();
