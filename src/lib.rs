@@ -354,7 +354,7 @@ pub mod __private {
     };
     pub use einsum_runtime::scalar::{add, from_count, mul, neg, one, zero};
     pub use einsum_runtime::shape::{
-        bind, bind_ellipsis, EinsumError, EllipsisOperand, LabelAxis, LabelOwner, Site,
+        bind, bind_ellipsis, diagonal, EinsumError, EllipsisOperand, LabelAxis, LabelOwner, Site,
     };
     pub use einsum_runtime::strided::LoopSpace;
     pub use einsum_runtime::view::{View, ViewMut};

@@ -105,6 +105,67 @@ fn size_mismatch_names_operands_by_their_whole_source_text() {
     );
 }
 
+/// numpy does not broadcast along a diagonal: `np.einsum("ii->", ones((1, 3)))`
+/// raises "dimensions in operand 0 for collapsing index 'i' don't match
+/// (1 != 3)". The diagonal's label still broadcasts against other operands.
+#[test]
+fn a_diagonal_does_not_broadcast_but_its_label_does() {
+    let mut rng = Lcg::new(5);
+    let row: Array2<f64> = common::random((1, 3), &mut rng);
+    let err = try_einsum!("ii->", row).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "einsum!(\"ii->\"): label 'i' is 1 in axis 0 of operand 0 (`row`) but 3 in axis 1 of operand 0 (`row`)"
+    );
+    let message = panic_message(|| {
+        let _: f64 = einsum!("ii->", row.t());
+    });
+    assert!(
+        message.contains("is 3 in axis 0 of operand 0 (`row.t()`) but 1 in axis 1"),
+        "{message}"
+    );
+
+    // A 1 x 3 diagonal fails before a size-3 operand could stretch it.
+    let v: Array1<f64> = common::random(3, &mut rng);
+    let err = try_einsum!("ii,i->i", row, v).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("is 1 in axis 0 of operand 0 (`row`) but 3 in axis 1"),
+        "{err}"
+    );
+    let mut padded = sentinel_target((3, 3), 7.0);
+    let message = panic_message(|| einsum! { padded.target() += "ii,j->ij"(row, v) });
+    assert!(message.contains("(`row`) but 3 in axis 1"), "{message}");
+    assert_untouched(&padded, 7.0, "diagonal of a 1 x 3 operand");
+
+    // A square diagonal whose label another operand has at length 1.
+    let m: Array2<f64> = common::random((3, 3), &mut rng);
+    let one: Array1<f64> = common::random(1, &mut rng);
+    let want = common::reference("ii,i->i", &[m.clone().into_dyn(), one.clone().into_dyn()]);
+    common::check_result(
+        "ii,i->i with i of length 1 in i",
+        einsum!("ii,i->i", m, one),
+        &want,
+    );
+    let square_one: Array2<f64> = common::random((1, 1), &mut rng);
+    let want = common::reference(
+        "ii,i->i",
+        &[square_one.clone().into_dyn(), v.clone().into_dyn()],
+    );
+    common::check_result(
+        "ii,i->i with a 1 x 1 diagonal",
+        einsum!("ii,i->i", square_one, v),
+        &want,
+    );
+
+    // A binding's two axes that an outer call joins are one operand's diagonal too.
+    let err = try_einsum!("ii->"("ij->ij"(row))).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "einsum!(\"ii->\"): label 'i' is 1 in axis 0 of operand 0 (`row`) of \"ij->ij\" (label 'i' there) but 3 in axis 1 of operand 0 (`row`) of \"ij->ij\" (label 'j' there)"
+    );
+}
+
 #[test]
 fn size_mismatch_inside_one_operand_names_the_axes() {
     let m: Array2<f64> = Array2::zeros((2, 3));

@@ -183,7 +183,8 @@ pub struct OperandShape {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum EinsumError {
-    /// One label has two different sizes (neither of them 1).
+    /// One label has two different sizes: neither of them 1, or two axes
+    /// of one operand (a diagonal, which does not broadcast).
     SizeMismatch {
         /// The first occurrence that fixed the label's size.
         first: Box<Occurrence>,
@@ -644,12 +645,59 @@ pub fn bind<const N: usize>(
     if fits {
         Ok(size)
     } else {
-        Err(SizeConflict { sizes, axes })
+        Err(SizeConflict {
+            sizes,
+            axes,
+            rule: Rule::Broadcast,
+        })
     }
 }
 
-/// The sizes of a label that [`bind`] found in disagreement; `?` turns it
-/// into [`EinsumError::SizeMismatch`].
+/// The length of a diagonal: `lengths[k]` is the length of axis `axes[k]`,
+/// every one an axis of the same operand that carries the same label.
+///
+/// They must all be equal. Unlike [`bind`], a length of 1 does not
+/// broadcast here: numpy's einsum raises for `"ii->"` on a 1 x 3 array
+/// ("dimensions in operand 0 for collapsing index 'i' don't match"), and a
+/// diagonal of a non-square array has no obvious meaning. The generated
+/// code binds the label with the diagonal's length in place of its axes.
+///
+/// ```
+/// use einsum_runtime::shape::{diagonal, LabelAxis, Site};
+/// const SITE: Site = Site { subscripts: "ii->", operands: &["m"] };
+/// const M: LabelAxis = LabelAxis { site: &SITE, operand: 0, label: 'i', axis: 0, term: None, owner: None };
+/// const AXES: [LabelAxis; 2] = [M, LabelAxis { axis: 1, ..M }];
+/// assert_eq!(diagonal([3, 3], &AXES), Ok(3));
+/// assert_eq!(diagonal([0, 0], &AXES), Ok(0));
+/// let err = einsum_runtime::EinsumError::from(diagonal([1, 3], &AXES).unwrap_err());
+/// assert_eq!(
+///     err.to_string(),
+///     "einsum!(\"ii->\"): label 'i' is 1 in axis 0 of operand 0 (`m`) but 3 in axis 1 of operand 0 (`m`)"
+/// );
+/// ```
+#[cfg_attr(debug_assertions, inline)]
+#[cfg_attr(not(debug_assertions), inline(always))]
+pub fn diagonal<const N: usize>(
+    lengths: [usize; N],
+    axes: &'static [LabelAxis; N],
+) -> Result<usize, SizeConflict<N>> {
+    let first = lengths.first().copied().unwrap_or(1);
+    if lengths
+        .into_iter()
+        .fold(true, |equal, n| equal & (n == first))
+    {
+        Ok(first)
+    } else {
+        Err(SizeConflict {
+            sizes: lengths,
+            axes,
+            rule: Rule::Equal,
+        })
+    }
+}
+
+/// The sizes of a label that [`bind`] (or [`diagonal`]) found in
+/// disagreement; `?` turns it into [`EinsumError::SizeMismatch`].
 ///
 /// A plain value rather than the error itself: the generated code's `?`
 /// then returns straight from the failing branch. An [`EinsumError`] built
@@ -673,13 +721,23 @@ pub fn bind<const N: usize>(
 pub struct SizeConflict<const N: usize> {
     sizes: [usize; N],
     axes: &'static [LabelAxis; N],
+    rule: Rule,
+}
+
+/// Which sizes of a label agree: [`bind`]'s or [`diagonal`]'s.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Rule {
+    /// Equal, or 1 (broadcast).
+    Broadcast,
+    /// Equal.
+    Equal,
 }
 
 impl<const N: usize> From<SizeConflict<N>> for EinsumError {
     #[cold]
     #[inline(never)]
     fn from(conflict: SizeConflict<N>) -> Self {
-        size_mismatch(conflict.sizes, conflict.axes)
+        size_mismatch(conflict.sizes, conflict.axes, conflict.rule)
     }
 }
 
@@ -692,10 +750,16 @@ pub(crate) fn stretches_to(len: usize, size: usize) -> bool {
     len == size || len == 1
 }
 
-/// The error of [`bind`] on sizes that disagree: the first two that do.
-fn size_mismatch<const N: usize>(sizes: [usize; N], axes: &'static [LabelAxis; N]) -> EinsumError {
+/// The error of [`bind`] or [`diagonal`] on sizes that disagree: the first
+/// two that do under `rule`.
+fn size_mismatch<const N: usize>(
+    sizes: [usize; N],
+    axes: &'static [LabelAxis; N],
+    rule: Rule,
+) -> EinsumError {
     let mut fixed: Option<(&LabelAxis, usize)> = None;
-    for (axis, size) in axes.iter().zip(sizes).filter(|o| o.1 != 1) {
+    let counts = |size: usize| rule == Rule::Equal || size != 1;
+    for (axis, size) in axes.iter().zip(sizes).filter(|o| counts(o.1)) {
         match fixed {
             None => fixed = Some((axis, size)),
             Some((first, first_size)) if first_size != size => {
@@ -988,6 +1052,33 @@ mod tests {
                 sizes[0] == sizes[1] || sizes[0] == 1 || sizes[1] == 1,
                 "{sizes:?}"
             );
+        }
+    }
+
+    #[test]
+    fn a_diagonal_needs_equal_lengths_even_of_one() {
+        const AXES: [LabelAxis; 3] = [
+            AXIS,
+            LabelAxis { axis: 1, ..AXIS },
+            LabelAxis { axis: 2, ..AXIS },
+        ];
+        for code in 0..4 * 4 * 4 {
+            let lengths = [code % 4, code / 4 % 4, code / 16];
+            let equal = lengths[1] == lengths[0] && lengths[2] == lengths[0];
+            match diagonal(lengths, &AXES) {
+                Ok(n) => assert!(equal && n == lengths[0], "{lengths:?}"),
+                Err(conflict) => {
+                    assert!(!equal, "{lengths:?}");
+                    let EinsumError::SizeMismatch { first, second } = EinsumError::from(conflict)
+                    else {
+                        panic!("{lengths:?}: not a size mismatch")
+                    };
+                    // The first axis and the first that differs from it.
+                    let at = if lengths[1] != lengths[0] { 1 } else { 2 };
+                    assert_eq!((first.axis, first.size), (0, lengths[0]), "{lengths:?}");
+                    assert_eq!((second.axis, second.size), (at, lengths[at]), "{lengths:?}");
+                }
+            }
         }
     }
 }

@@ -333,12 +333,22 @@ pub const fn rank_of(subscripts: &str, k: usize) -> usize {
 }
 
 /// The size of every label, numpy-style: all sizes of a label agree, except
-/// that 1 broadcasts against the others.
+/// that 1 broadcasts against the other operands' sizes (not within one
+/// operand: a diagonal's axes are equal).
 pub fn label_sizes<T>(parsed: &Parsed, operands: &[ArrayD<T>]) -> BTreeMap<char, usize> {
     assert_eq!(parsed.inputs.len(), operands.len(), "operand count");
     let mut sizes: BTreeMap<char, usize> = BTreeMap::new();
     for (k, (labels, op)) in parsed.inputs.iter().zip(operands).enumerate() {
         assert_eq!(labels.len(), op.ndim(), "rank of operand {k}");
+        for (a, (&label, &len)) in labels.iter().zip(op.shape()).enumerate() {
+            if let Some(b) = labels[..a].iter().position(|&l| l == label) {
+                assert_eq!(
+                    op.shape()[b],
+                    len,
+                    "numpy: label {label} on axes {b} and {a} of operand {k}"
+                );
+            }
+        }
         for (&label, &len) in labels.iter().zip(op.shape()) {
             let entry = sizes.entry(label).or_insert(1);
             if *entry == 1 {

@@ -87,36 +87,51 @@ pub fn generate(
             return quote!(let #size = #view.len_of(#axis););
         }
         let owner = owner_tokens(label_owners[l], &rt);
-        let (axes, lengths): (Vec<_>, Vec<_>) = on_axes
+        let axis_of = |value: usize, axis: usize| {
+            let leaf = sop.leaves[value].as_ref().expect("axes belong to operands");
+            let (site, position, c) = (site_ident(leaf.site), leaf.position, leaf.chars[axis]);
+            let term = match owners::term_text(program, value, leaf) {
+                Some(text) => quote!(::core::option::Option::Some(#text)),
+                None => quote!(::core::option::Option::None),
+            };
+            quote!(#rt::LabelAxis {
+                site: &#site, operand: #position, label: #c, axis: #axis,
+                term: #term, owner: #owner,
+            })
+        };
+        // The axes as one constant: checks pass its address, and the
+        // lengths by value.
+        let constant = |axes: Vec<TokenStream>| {
+            let (count, name) = (axes.len(), Ident::new("__AXES", Span::mixed_site()));
+            quote!({
+                const #name: [#rt::LabelAxis; #count] = [#(#axes),*];
+                &#name
+            })
+        };
+        // One length per operand: a diagonal (the label on several axes of
+        // one operand) must be square, and its length then binds with the
+        // other operands' as one axis.
+        let (axes, lengths): (Vec<_>, Vec<_>) = axes_by_operand(&on_axes)
             .iter()
-            .map(|&&(_, value, axis)| {
-                let leaf = sop.leaves[value].as_ref().expect("axes belong to operands");
-                let (site, position, c, view) = (
-                    site_ident(leaf.site),
-                    leaf.position,
-                    leaf.chars[axis],
-                    view_ident(value),
-                );
-                let term = match owners::term_text(program, value, leaf) {
-                    Some(text) => quote!(::core::option::Option::Some(#text)),
-                    None => quote!(::core::option::Option::None),
+            .map(|(value, axes)| {
+                let view = view_ident(*value);
+                let length = match axes.as_slice() {
+                    [axis] => quote!(#view.len_of(#axis)),
+                    _ => {
+                        let on_diagonal =
+                            constant(axes.iter().map(|&a| axis_of(*value, a)).collect());
+                        quote!(#rt::diagonal([#(#view.len_of(#axes)),*], #on_diagonal)?)
+                    }
                 };
-                let axis_constant = quote!(#rt::LabelAxis {
-                    site: &#site, operand: #position, label: #c, axis: #axis,
-                    term: #term, owner: #owner,
-                });
-                (axis_constant, quote!(#view.len_of(#axis)))
+                (axis_of(*value, axes[0]), length)
             })
             .unzip();
-        // The axes as one constant: binding passes its address, and the
-        // sizes by value.
-        let count = axes.len();
-        let constant = Ident::new("__AXES", Span::mixed_site());
+        if let [length] = lengths.as_slice() {
+            return quote!(let #size = #length;);
+        }
+        let on_axes = constant(axes);
         quote!(
-            let #size = #rt::bind([#(#lengths),*], {
-                const #constant: [#rt::LabelAxis; #count] = [#(#axes),*];
-                &#constant
-            })?;
+            let #size = #rt::bind([#(#lengths),*], #on_axes)?;
         )
     });
     let output_shape: Vec<Ident> = sop.output.iter().map(|&l| size_ident(l)).collect();
@@ -921,6 +936,19 @@ fn result_site(program: &Program) -> Ident {
         Node::Call { site, .. } => site_ident(*site),
         _ => site_ident(0),
     }
+}
+
+/// The axes of `on_axes` (`(label, value, axis)`, one label) grouped by the
+/// operand value they belong to, in order of first appearance.
+fn axes_by_operand(on_axes: &[&(Label, usize, usize)]) -> Vec<(usize, Vec<usize>)> {
+    let mut operands: Vec<(usize, Vec<usize>)> = Vec::new();
+    for &&(_, value, axis) in on_axes {
+        match operands.iter_mut().find(|(v, _)| *v == value) {
+            Some((_, axes)) => axes.push(axis),
+            None => operands.push((value, vec![axis])),
+        }
+    }
+    operands
 }
 
 fn value_ident(k: usize) -> Ident {
