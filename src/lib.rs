@@ -341,8 +341,9 @@ pub mod __private {
     };
     pub use einsum_runtime::combination::combine;
     pub use einsum_runtime::emitted::{
-        accumulate, add_product, force_path, product, read, runs_emitted, sum, upto, write, Scalar,
-        EMITTED_BATCH_WORK, EMITTED_GEMM_WORK, EMITTED_LOOP_WORK, EMITTED_SUM_WORK,
+        accumulate, add_product, all_equal, force_path, product, read, runs_emitted, sum, uniform,
+        upto, write, Scalar, EMITTED_BATCH_WORK, EMITTED_GEMM_WORK, EMITTED_LOOP_WORK,
+        EMITTED_SUM_WORK,
     };
     pub use einsum_runtime::fresh::{combine_new, contract_new, gemm_new};
     pub use einsum_runtime::fused::{contract_fused, FusedStep};

@@ -178,6 +178,62 @@ fn emitted_loops_and_runtime_kernels_agree() {
     force_path(None);
 }
 
+/// Small steps whose shared label has length 1 in one operand and n in the
+/// other: the choice by size sends them to the runtime's kernels (the
+/// emitted loops take labels of one length only), `force_path(Some(true))`
+/// to the emitted loops with the broadcast resolved by `bind`; every path
+/// gives numpy's result.
+#[test]
+fn broadcast_labels_agree_on_every_path() {
+    use lazy_einsum::ndarray::{Ix1, Ix2, Ix3};
+    let mut rng = Lcg::new(15);
+    for path in PATHS {
+        force_path(path);
+        for n in [0, 1, 2, 3, 5] {
+            let what = format!("n = {n}, path {path:?}");
+            let column = dyn_random(&[n + 1, 1], &mut rng);
+            let b = dyn_random(&[3, n], &mut rng);
+            let one = dyn_random(&[1], &mut rng);
+            let v = dyn_random(&[n], &mut rng);
+            let row = dyn_random(&[1, n], &mut rng);
+            let full = dyn_random(&[2, n], &mut rng);
+            let x = dyn_random(&[1, 2, 3], &mut rng);
+            let y = dyn_random(&[4, 3, 2], &mut rng);
+            let fix2 = |a: &ArrayD<f64>| a.clone().into_dimensionality::<Ix2>().unwrap();
+            let fix1 = |a: &ArrayD<f64>| a.clone().into_dimensionality::<Ix1>().unwrap();
+            let fix3 = |a: &ArrayD<f64>| a.clone().into_dimensionality::<Ix3>().unwrap();
+            let (column2, b2, row2, full2) = (fix2(&column), fix2(&b), fix2(&row), fix2(&full));
+            let (one1, v1, x3, y3) = (fix1(&one), fix1(&v), fix3(&x), fix3(&y));
+            check_result(
+                &what,
+                einsum!("ij,jk->ik", column2, b2),
+                &reference("ij,jk->ik", &[column.clone(), b.clone()]),
+            );
+            check_result(
+                &what,
+                einsum!("ij,j->i", full2, one1),
+                &reference("ij,j->i", &[full.clone(), one.clone()]),
+            );
+            check_result(
+                &what,
+                einsum!("i,i->", v1, one1),
+                &reference("i,i->", &[v.clone(), one.clone()]),
+            );
+            check_result(
+                &what,
+                einsum!("ij,ij->ij", row2, full2),
+                &reference("ij,ij->ij", &[row.clone(), full.clone()]),
+            );
+            check_result(
+                &what,
+                einsum!("bij,bjk->bik", x3, y3),
+                &reference("bij,bjk->bik", &[x.clone(), y.clone()]),
+            );
+        }
+    }
+    force_path(None);
+}
+
 /// A sum of 60 chains of four matrices: over 150 steps, which overflowed a
 /// 2 MiB stack in a debug build when every step's locals lived in one
 /// function. Run on a thread of 1 MiB.

@@ -113,6 +113,48 @@ pub fn runs_emitted(sizes: &[usize], limit: usize) -> bool {
     work.is_some_and(|w| w <= limit)
 }
 
+/// Whether the lengths a label has in its operands are all equal: then it
+/// is the first, with no broadcasting to resolve.
+///
+/// ```
+/// use einsum_runtime::emitted::all_equal;
+/// assert!(all_equal([3, 3, 3]));
+/// assert!(!all_equal([3, 1]));
+/// ```
+#[cfg_attr(debug_assertions, inline)]
+#[cfg_attr(not(debug_assertions), inline(always))]
+pub fn all_equal<const N: usize>(lengths: [usize; N]) -> bool {
+    let first = lengths.first().copied().unwrap_or(0);
+    // `&` rather than `all`: one condition of plain comparisons, which the
+    // optimizer carries into the branch it guards (each length equal to
+    // the first), where the accessors' checks then fold away.
+    lengths
+        .into_iter()
+        .fold(true, |equal, n| equal & (n == first))
+}
+
+/// Whether the emitted loops may run a step whose labels bound from
+/// several operands have the [`all_equal`] results `same`: only when none
+/// of them broadcasts a length of 1 (unless [`force_path`] says
+/// otherwise). The emitted loops then index every operand with the label's
+/// one length, and their accessors need no check and no stride zeroed at
+/// run time; a broadcast goes to the runtime's kernels.
+///
+/// ```
+/// use einsum_runtime::emitted::uniform;
+/// assert!(uniform([true, true]));
+/// assert!(!uniform([true, false]));
+/// ```
+#[cfg_attr(debug_assertions, inline)]
+#[cfg_attr(not(debug_assertions), inline(always))]
+pub fn uniform<const N: usize>(same: [bool; N]) -> bool {
+    #[cfg(feature = "force-path")]
+    if let Some(forced) = FORCED.with(Cell::get) {
+        return forced;
+    }
+    same.into_iter().fold(true, |all, s| all & s)
+}
+
 /// `x * y` (wrapping for primitive integers), for emitted loops: unlike
 /// [`crate::scalar::mul`], not `#[inline(always)]`, so a debug build calls
 /// it instead of expanding its type dispatch at every use.

@@ -129,9 +129,15 @@ pub fn generate(
         if let [length] = lengths.as_slice() {
             return quote!(let #size = #length;);
         }
+        // Equal lengths (the common case) are the size; `bind` resolves a
+        // broadcast, or names the lengths that disagree. The emitted loops
+        // run only when `same` (see `loops::exact_sizes`).
         let on_axes = constant(axes);
+        let (same, all) = (same_ident(label), lengths_ident(label));
         quote!(
-            let #size = #rt::bind([#(#lengths),*], #on_axes)?;
+            let #all = [#(#lengths),*];
+            let #same = #rt::all_equal(#all);
+            let #size = if #same { #all[0] } else { #rt::bind(#all, #on_axes)? };
         )
     });
     let output_shape: Vec<Ident> = sop.output.iter().map(|&l| size_ident(l)).collect();
@@ -182,6 +188,7 @@ pub fn generate(
         }
         None => (quote!(), quote!()),
     };
+    let several = bound_from_several_operands(sop);
     // Each candidate: its allocation checks, the result it creates (without
     // a target) and its steps.
     let bodies: Vec<TokenStream> = candidates
@@ -226,8 +233,7 @@ pub fn generate(
                     ),
                 }
             };
-            let steps =
-                generate_passes(plan, &sop.label_chars, fresh_result, &out, &out_view, &rt);
+            let steps = generate_passes(plan, sop, &several, fresh_result, &out, &out_view, &rt);
             quote!(#check_sizes #target_setup #result_setup #steps)
         })
         .collect();
@@ -298,7 +304,8 @@ pub fn generate(
 /// result creates it (`let __out = ..`).
 fn generate_passes(
     plan: &Plan,
-    label_chars: &[char],
+    sop: &SumOfProducts,
+    several: &[bool],
     fresh_result: bool,
     out: &Ident,
     out_view: &Ident,
@@ -315,12 +322,14 @@ fn generate_passes(
             quote!(#rt::View::<_, #rank>::whole(&#name))
         }
     };
-    let is_slot = |l: Label| ellipsis_slot(label_chars[l.0 as usize]).is_some();
+    let is_slot = |l: Label| ellipsis_slot(sop.label_chars[l.0 as usize]).is_some();
+    let bound_from_several = |l: Label| several[l.0 as usize];
     let context = &loops::Context {
         rt,
         out_view,
         names: &names,
         is_slot: &is_slot,
+        bound_from_several: &bound_from_several,
     };
     let steps = plan.passes.iter().map(|pass| {
         let step = &plan.steps[pass.steps.start];
@@ -965,6 +974,29 @@ fn element_ident(span: Span) -> Ident {
 
 fn view_ident(k: usize) -> Ident {
     format_ident!("__view{}", k, span = Span::mixed_site())
+}
+
+/// Whether label `l`, bound from several operands, has one length in all of
+/// them (`all_equal` of [`lengths_ident`]).
+pub(crate) fn same_ident(l: Label) -> Ident {
+    format_ident!("__same{}", l.0, span = Span::mixed_site())
+}
+
+/// The lengths of label `l` in the operands it is bound from, one per
+/// operand (a diagonal's checked length for one with several axes).
+pub(crate) fn lengths_ident(l: Label) -> Ident {
+    format_ident!("__lengths{}", l.0, span = Span::mixed_site())
+}
+
+/// Which labels are bound from several operands (see [`same_ident`]); the
+/// others' size is one axis's length (or an ellipsis slot's).
+fn bound_from_several_operands(sop: &SumOfProducts) -> Vec<bool> {
+    (0..sop.label_chars.len())
+        .map(|l| {
+            let on_axes: Vec<_> = sop.axes.iter().filter(|a| a.0 == Label(l as u16)).collect();
+            ellipsis_slot(sop.label_chars[l]).is_none() && axes_by_operand(&on_axes).len() > 1
+        })
+        .collect()
 }
 
 pub(crate) fn size_ident(l: Label) -> Ident {

@@ -28,7 +28,7 @@
 //! decides as for any step). Otherwise, and beyond the thresholds, the
 //! runtime's kernels run.
 
-use crate::codegen::{allocation, coefficient, size_ident};
+use crate::codegen::{allocation, coefficient, lengths_ident, same_ident, size_ident};
 use crate::ir::{Coefficient, Label};
 use crate::plan::{Destination, Kernel, Source, Step, Write};
 use crate::subscripts::ELLIPSIS_SLOTS;
@@ -52,6 +52,9 @@ pub(crate) struct Context<'a> {
     pub names: &'a dyn Fn(&Source) -> TokenStream,
     /// Whether a label is one of an ellipsis's hidden labels.
     pub is_slot: &'a dyn Fn(Label) -> bool,
+    /// Whether a label is bound from several operands (its size has a
+    /// `same` flag and its `lengths`; see `codegen::same_ident`).
+    pub bound_from_several: &'a dyn Fn(Label) -> bool,
 }
 
 /// How the emitted loops store each destination element.
@@ -144,9 +147,11 @@ pub(crate) fn emitted_step(
     } else {
         condition
     };
+    let (condition, exact) = exact_sizes(&step.loops, space, condition, context);
     Some(if scalar {
         quote!({
             if #condition {
+                #exact
                 #emitted
             } else {
                 #rt::Scalar::of(#runtime)
@@ -156,12 +161,54 @@ pub(crate) fn emitted_step(
         wrap(
             creates,
             shape,
-            condition,
+            (condition, exact),
             quote!(#bind_view #emitted),
             runtime,
             rt,
         )
     })
+}
+
+/// The condition `condition` for the emitted loops over a loop space
+/// `space` of `loops`, narrowed to labels bound with one length in all
+/// their operands (`rt::uniform`), and the statements that open the
+/// emitted branch: each such label's size rebound to its first operand's
+/// length and `space` rebuilt from them.
+///
+/// Inside the branch the optimizer then knows each operand's length to be
+/// the loop's size, so the accessors' checks and stride selection fold
+/// away (with the size `bind` chose, a broadcast it might have resolved,
+/// they stayed: a quarter of a 3-vector dot product). A broadcast runs
+/// the runtime's kernels. Under `force_path(Some(true))` a broadcast takes
+/// the emitted loops anyway: the rebound size is then `bind`'s.
+fn exact_sizes(
+    loops: &[Label],
+    space: &Ident,
+    condition: TokenStream,
+    context: &Context<'_>,
+) -> (TokenStream, TokenStream) {
+    let rt = context.rt;
+    let several: Vec<Label> = loops
+        .iter()
+        .copied()
+        .filter(|&l| (context.bound_from_several)(l))
+        .collect();
+    if several.is_empty() {
+        return (condition, quote!());
+    }
+    let same: Vec<Ident> = several.iter().map(|&l| same_ident(l)).collect();
+    let rebind = several.iter().map(|&l| {
+        let (size, same, lengths) = (size_ident(l), same_ident(l), lengths_ident(l));
+        quote!(let #size = if #same { #lengths[0] } else { #size };)
+    });
+    let sizes = loops.iter().map(|&l| size_ident(l));
+    (
+        quote!(#rt::uniform([#(#same),*]) && (#condition)),
+        quote!(
+            #(#rebind)*
+            let #space = #rt::LoopSpace::new([#(#sizes),*]);
+        ),
+    )
 }
 
 /// A fused pass (see `fuse.rs`) as `if runs_emitted(..) { each step's
@@ -213,8 +260,12 @@ pub(crate) fn emitted_fused(
         })
         .collect::<Option<Vec<_>>>()?;
     let runtime = with_own_space(space, runtime);
+    let condition = quote!(#rt::runs_emitted(&#space.sizes(), #rt::EMITTED_LOOP_WORK));
+    let (condition, exact) =
+        exact_sizes(&steps.first()?.inputs.first()?.1, space, condition, context);
     Some(quote!(
-        if #rt::runs_emitted(&#space.sizes(), #rt::EMITTED_LOOP_WORK) {
+        if #condition {
+            #exact
             #(#parts)*
         } else {
             #runtime
@@ -321,17 +372,19 @@ pub(crate) fn emitted_sum(
         #nest
     );
     let condition = quote!(#rt::runs_emitted(&#space.sizes(), #rt::EMITTED_SUM_WORK));
+    let condition = exact_sizes(loops, space, condition, context);
     let runtime = with_own_space(space, runtime);
     Some(wrap(creates, shape, condition, emitted, runtime, rt))
 }
 
-/// `if condition { emitted } else { runtime }`; when the code `creates` its
-/// destination, an expression for it, which `emitted` writes into a zeroed
-/// array of `shape` (`__fresh`).
+/// `if condition { exact emitted } else { runtime }` (`(condition, exact)`
+/// from [`exact_sizes`]); when the code `creates` its destination, an
+/// expression for it, which `emitted` writes into a zeroed array of
+/// `shape` (`__fresh`).
 fn wrap(
     creates: bool,
     shape: &[Ident],
-    condition: TokenStream,
+    (condition, exact): (TokenStream, TokenStream),
     emitted: TokenStream,
     runtime: TokenStream,
     rt: &TokenStream,
@@ -341,6 +394,7 @@ fn wrap(
         let zeros = allocation(shape, rt);
         quote!({
             if #condition {
+                #exact
                 let mut #fresh = #zeros;
                 {
                     #emitted
@@ -353,6 +407,7 @@ fn wrap(
     } else {
         quote!({
             if #condition {
+                #exact
                 #emitted
             } else {
                 #runtime
@@ -649,6 +704,39 @@ mod tests {
                 code[branch..call].contains("let __space = __space ;"),
                 "{kernel}: {}",
                 &code[branch..call]
+            );
+        }
+    }
+
+    #[test]
+    fn emitted_loops_take_labels_of_one_length_in_every_front() {
+        for (input, kernel, labels) in [
+            (r#""ij,jk->ik"(a, b)"#, "gemm_new", vec![2]),
+            (
+                r#""ij,j,ik,k->i"(a, x, a, y)"#,
+                "contract_fused",
+                vec![0, 1],
+            ),
+            (r#""i,i->"(x, y)"#, "contract_new", vec![0]),
+            (r#""ij->ij"(a) + "ji->ij"(b)"#, "combine_new", vec![0, 1]),
+        ] {
+            let code = code(input);
+            let emitted = emitted_before(&code, kernel).expect(kernel);
+            let guard = code[..code.find(kernel).unwrap()]
+                .rfind("uniform (")
+                .expect("guard");
+            for label in labels {
+                // Guarded by the label's flag, its size rebound in the branch.
+                let same = format!("__same{label}");
+                assert!(code[guard..].starts_with("uniform (["), "{code}");
+                assert!(code[guard..guard + 80].contains(&same), "{same}: {code}");
+                let rebind =
+                    format!("let __size{label} = if __same{label} {{ __lengths{label} [0] }}");
+                assert!(emitted.contains(&rebind), "{rebind}: {emitted}");
+            }
+            assert!(
+                emitted.contains("let __space = __lazy_einsum_rt :: LoopSpace :: new"),
+                "{emitted}"
             );
         }
     }

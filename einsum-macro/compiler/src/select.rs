@@ -164,12 +164,24 @@ mod tests {
         let code = code(r#""ij,jk,kl->il"(a, b, c)"#);
         assert!(code.contains("__candidate"), "{code}");
         assert!(code.contains("match __candidate"), "{code}");
-        // Each size is bound once, before the choice.
+        // Each size is bound once, before the choice (the emitted loops'
+        // branches only rebind a size to the length it was found equal to).
+        let choice = code.find("let __candidate").expect("a choice");
         for label in 0..4 {
             let binding = format!("let __size{label} =");
-            assert_eq!(code.matches(&binding).count(), 1, "{binding}: {code}");
+            assert_eq!(
+                code[..choice].matches(&binding).count(),
+                1,
+                "{binding}: {code}"
+            );
+            let rebinding = format!("let __size{label} = if __same{label}");
+            let after = code[choice..].matches(&binding).count();
+            assert_eq!(
+                after,
+                code[choice..].matches(&rebinding).count(),
+                "{binding}: {code}"
+            );
         }
-        assert!(code.find("let __size3 =") < code.find("let __candidate"));
         // Nothing is recorded unless asked.
         assert!(!code.contains("record_candidate"), "{code}");
         let recorded = self::code(r#"#![__record_candidate] "ij,jk,kl->il"(a, b, c)"#);
