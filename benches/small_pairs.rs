@@ -6,6 +6,12 @@
 //!
 //! `cargo bench -p lazy-einsum-benches --bench small_pairs`
 //!
+//! With `--count CASE SIDE CALLS` it times nothing: it calls one side
+//! (`inline`, `fn` or `hand`) of the case whose name starts with `CASE`
+//! `CALLS` times and exits, for `scripts/small_instructions.py` to count
+//! the instructions per call under callgrind, which code layout does not
+//! move.
+//!
 //! Prints per case the best time per call of each (the fastest round) and
 //! the median of the rounds' ratios (target: within 1.1), twice: with
 //! `einsum!` written in the timed closure, as `small` and criterion have it
@@ -20,6 +26,7 @@ use common::hand::*;
 use lazy_einsum::einsum;
 use ndarray::{Array1, Array2, Array3, Ix1, Ix2, Ix3};
 use std::hint::black_box;
+use std::sync::OnceLock;
 use std::time::Instant;
 
 const ROUNDS: usize = 31;
@@ -100,12 +107,50 @@ fn pair<R, S>(
 fn both<R, S>(
     case: &str,
     calls: usize,
-    inline: impl FnMut() -> R,
-    as_fn: impl FnMut() -> R,
+    mut inline: impl FnMut() -> R,
+    mut as_fn: impl FnMut() -> R,
     mut hand: impl FnMut() -> S,
 ) {
+    if let Some(count) = count_request() {
+        if case.starts_with(&count.case) {
+            match count.side.as_str() {
+                "inline" => drop(per_call(count.calls, &mut inline)),
+                "fn" => drop(per_call(count.calls, &mut as_fn)),
+                "hand" => drop(per_call(count.calls, &mut hand)),
+                side => panic!("--count: side {side:?} is none of inline, fn, hand"),
+            }
+            std::process::exit(0);
+        }
+        return;
+    }
     pair(&format!("{case}, inline"), calls, inline, &mut hand);
     pair(&format!("{case}, fn"), calls, as_fn, &mut hand);
+}
+
+/// `--count CASE SIDE CALLS` (see the module's docs).
+struct CountRequest {
+    case: String,
+    side: String,
+    calls: usize,
+}
+
+fn count_request() -> Option<&'static CountRequest> {
+    static REQUEST: OnceLock<Option<CountRequest>> = OnceLock::new();
+    REQUEST
+        .get_or_init(|| {
+            let args: Vec<String> = std::env::args().collect();
+            let at = args.iter().position(|a| a == "--count")?;
+            let [case, side, calls] = args.get(at + 1..at + 4)? else {
+                return None;
+            };
+            let calls = calls.parse().expect("--count: CALLS is a number");
+            Some(CountRequest {
+                case: case.clone(),
+                side: side.clone(),
+                calls,
+            })
+        })
+        .as_ref()
 }
 
 fn main() {
@@ -181,4 +226,7 @@ fn main() {
         || trace_einsum(black_box(&a3)),
         || trace_hand(black_box(&a3)),
     );
+    if let Some(count) = count_request() {
+        panic!("--count: no case starts with {:?}", count.case);
+    }
 }
