@@ -341,9 +341,8 @@ pub mod __private {
     };
     pub use einsum_runtime::combination::combine;
     pub use einsum_runtime::emitted::{
-        accumulate, add_product, all_equal, force_path, product, read, runs_emitted, sum, uniform,
-        upto, write, Scalar, EMITTED_BATCH_WORK, EMITTED_GEMM_WORK, EMITTED_LOOP_WORK,
-        EMITTED_SUM_WORK,
+        accumulate, add_product, force_path, product, read, runs_emitted, sum, uniform, upto,
+        write, Scalar, EMITTED_BATCH_WORK, EMITTED_GEMM_WORK, EMITTED_LOOP_WORK, EMITTED_SUM_WORK,
     };
     pub use einsum_runtime::fresh::{combine_new, contract_new, gemm_new};
     pub use einsum_runtime::fused::{contract_fused, FusedStep};
@@ -355,7 +354,8 @@ pub mod __private {
     };
     pub use einsum_runtime::scalar::{add, from_count, mul, neg, one, zero};
     pub use einsum_runtime::shape::{
-        bind, bind_ellipsis, diagonal, EinsumError, EllipsisOperand, LabelAxis, LabelOwner, Site,
+        all_equal, bind, bind_ellipsis, diagonal, EinsumError, EllipsisOperand, LabelAxis,
+        LabelOwner, Site,
     };
     pub use einsum_runtime::strided::LoopSpace;
     pub use einsum_runtime::view::{View, ViewMut};

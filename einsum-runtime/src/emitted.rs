@@ -113,28 +113,9 @@ pub fn runs_emitted(sizes: &[usize], limit: usize) -> bool {
     work.is_some_and(|w| w <= limit)
 }
 
-/// Whether the lengths a label has in its operands are all equal: then it
-/// is the first, with no broadcasting to resolve.
-///
-/// ```
-/// use einsum_runtime::emitted::all_equal;
-/// assert!(all_equal([3, 3, 3]));
-/// assert!(!all_equal([3, 1]));
-/// ```
-#[cfg_attr(debug_assertions, inline)]
-#[cfg_attr(not(debug_assertions), inline(always))]
-pub fn all_equal<const N: usize>(lengths: [usize; N]) -> bool {
-    let first = lengths.first().copied().unwrap_or(0);
-    // `&` rather than `all`: one condition of plain comparisons, which the
-    // optimizer carries into the branch it guards (each length equal to
-    // the first), where the accessors' checks then fold away.
-    lengths
-        .into_iter()
-        .fold(true, |equal, n| equal & (n == first))
-}
-
 /// Whether the emitted loops may run a step whose labels bound from
-/// several operands have the [`all_equal`] results `same`: only when none
+/// several operands have the [`all_equal`](crate::shape::all_equal)
+/// results `same`: only when none
 /// of them broadcasts a length of 1 (unless [`force_path`] says
 /// otherwise). The emitted loops then index every operand with the label's
 /// one length, and their accessors need no check and no stride zeroed at

@@ -681,12 +681,8 @@ pub fn diagonal<const N: usize>(
     lengths: [usize; N],
     axes: &'static [LabelAxis; N],
 ) -> Result<usize, SizeConflict<N>> {
-    let first = lengths.first().copied().unwrap_or(1);
-    if lengths
-        .into_iter()
-        .fold(true, |equal, n| equal & (n == first))
-    {
-        Ok(first)
+    if all_equal(lengths) {
+        Ok(lengths.first().copied().unwrap_or(1))
     } else {
         Err(SizeConflict {
             sizes: lengths,
@@ -694,6 +690,28 @@ pub fn diagonal<const N: usize>(
             rule: Rule::Equal,
         })
     }
+}
+
+/// Whether a label's lengths are all equal: then the first is its size,
+/// with no broadcast to resolve. The generated code binds a label in
+/// several operands with it before [`bind`], and runs its emitted loops
+/// only when it holds (`crate::emitted::uniform`).
+///
+/// ```
+/// use einsum_runtime::shape::all_equal;
+/// assert!(all_equal([3, 3, 3]));
+/// assert!(!all_equal([3, 1]));
+/// ```
+#[cfg_attr(debug_assertions, inline)]
+#[cfg_attr(not(debug_assertions), inline(always))]
+pub fn all_equal<const N: usize>(lengths: [usize; N]) -> bool {
+    let first = lengths.first().copied().unwrap_or(0);
+    // `&` rather than `all`: one condition of plain comparisons, which the
+    // optimizer carries into the branch it guards (each length equal to
+    // the first), where the emitted loops' checks then fold away.
+    lengths
+        .into_iter()
+        .fold(true, |equal, n| equal & (n == first))
 }
 
 /// The sizes of a label that [`bind`] (or [`diagonal`]) found in
