@@ -115,11 +115,11 @@ pub fn runs_emitted(sizes: &[usize], limit: usize) -> bool {
 
 /// Whether the emitted loops may run a step whose labels bound from
 /// several operands have the [`all_equal`](crate::shape::all_equal)
-/// results `same`: only when none
-/// of them broadcasts a length of 1 (unless [`force_path`] says
-/// otherwise). The emitted loops then index every operand with the label's
-/// one length, and their accessors need no check and no stride zeroed at
-/// run time; a broadcast goes to the runtime's kernels.
+/// results `same`: only when none of them broadcasts a length of 1
+/// (unless [`force_path`] says otherwise). The emitted loops then index
+/// every operand with the label's one length, and their accessors need no
+/// check and no stride zeroed at run time; a broadcast goes to the
+/// runtime's kernels.
 ///
 /// ```
 /// use einsum_runtime::emitted::uniform;

@@ -631,11 +631,12 @@ pub fn bind<const N: usize>(
     sizes: [usize; N],
     axes: &'static [LabelAxis; N],
 ) -> Result<usize, SizeConflict<N>> {
-    // Selects and a non-short-circuit `&` rather than `find` and `all`:
-    // inlined, these become conditional moves and one branch to the error
-    // (`find` put a taken jump on the common path, and its size, a branch,
-    // hid where it came from), and the accessors' `stretches_to` checks of
-    // the same axes are then the same expressions, which LLVM merges.
+    // The generated code calls this only when the lengths differ (see
+    // `all_equal`); its size reaches emitted accessors only when the tests
+    // force a broadcast onto them. Selects and a non-short-circuit `&`
+    // rather than `find` and `all` keep it branch-free, and make the
+    // accessors' `stretches_to` checks of the same axes the same
+    // expressions, which LLVM merges.
     let size = sizes
         .into_iter()
         .fold(1, |size, n| if size == 1 { n } else { size });
